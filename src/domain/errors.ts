@@ -1,0 +1,50 @@
+// The one error type of the product: a stable code for programs and a message for people.
+// The HTTP layer maps codes to status codes; nothing else should parse messages.
+
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  SESSION_EXPIRED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  DEVICE_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SETUP_ALREADY_DONE: 409,
+  DEVICE_EXISTS: 409,
+  SETUP_TOKEN_INVALID: 403,
+  RATE_LIMITED: 429,
+  CONFIG_INVALID: 500,
+  PORT_RANGE_EXHAUSTED: 500,
+  TLS_INVALID: 500,
+  STORE_FAILED: 500,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class CcError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'CcError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function isCcError(err: unknown): err is CcError {
+  return err instanceof CcError;
+}
