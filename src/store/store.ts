@@ -11,7 +11,6 @@ import type {
   FleetWrites,
   Job,
   JobState,
-  MetricSample,
   MetricSeries,
   Page,
   PageQuery,
@@ -48,11 +47,16 @@ export interface AlertFilter extends PageQuery {
 
 export interface MetricQuery {
   deviceId: string;
-  /** Metric names; all of the device's metrics when empty. */
+  /**
+   * Metric names; all of the device's metrics (sorted by name) when empty. Requested names come
+   * back in the order asked, with empty `points` when a name has no samples in the range.
+   */
   names: string[];
+  /** Inclusive. */
   from: string;
+  /** Exclusive. */
   to: string;
-  /** Bucket width in seconds (>= 1). */
+  /** Bucket width in seconds (>= 1); buckets start at multiples of the width since the epoch. */
   stepSeconds: number;
 }
 
@@ -101,7 +105,10 @@ export interface DeviceRepository {
   list(filter: DeviceFilter): Promise<Page<Device>>;
   /** Every device (for loading fleet state at start-up). */
   all(): Promise<Device[]>;
+  /** Newest wins: ignored when `stateAt` is older than the stored one. */
   upsert(device: Device): Promise<void>;
+  /** Forgets the device and everything recorded about it (jobs, alerts, consumables, metric
+   * samples, its credential). */
   remove(id: string): Promise<void>;
 }
 
@@ -116,6 +123,7 @@ export interface AlertRepository {
   get(id: string): Promise<Alert | undefined>;
   list(filter: AlertFilter): Promise<Page<Alert>>;
   open(): Promise<Alert[]>;
+  /** The first acknowledgement stands; resolves with the alert as stored, undefined if unknown. */
   acknowledge(id: string, by: string, at: string): Promise<Alert | undefined>;
 }
 
@@ -171,7 +179,13 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending schema migrations; safe to call on every start. */
   migrate(): Promise<void>;
-  /** Applies a batch in one transaction; resolves only once it is durable. */
+  /**
+   * Applies a batch in one transaction; resolves only once it is durable. Rows never move
+   * backwards: devices older than stored (`stateAt`), jobs and consumables older than stored
+   * (`updatedAt`) are ignored; a cleared alert stays cleared; an incoming alert without an
+   * acknowledgement keeps the stored one. Invalid times or non-finite metric values reject the
+   * whole batch with VALIDATION_FAILED; database failures reject with STORE_FAILED.
+   */
   applyBatch(batch: WriteBatch): Promise<void>;
   readonly devices: DeviceRepository;
   readonly jobs: JobRepository;

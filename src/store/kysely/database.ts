@@ -1,0 +1,125 @@
+// The table shapes every Kysely-based store shares (SQLite and PostgreSQL run the same migrations).
+// Times are epoch-ms integers (bigint): exact range filters and bucketing by integer division.
+
+import type { ColumnType } from 'kysely';
+
+/**
+ * PostgreSQL returns bigint as a string and SQLite as a number; writes always use numbers.
+ * Readers go through `fromMs`/`toNumber`, which accept either.
+ */
+export type Millis = ColumnType<number | string, number, number>;
+export type NullableMillis = ColumnType<number | string | null, number | null, number | null>;
+
+export interface DevicesTable {
+  id: string;
+  kind: string;
+  model: string;
+  serial: string;
+  name: string;
+  site_id: string | null;
+  firmware_version: string;
+  address: string | null;
+  state: string;
+  last_seen_at: NullableMillis;
+  state_at: NullableMillis;
+  /** Lower-cased id, name, model and serial: case-insensitive search that works the same on both dialects. */
+  search_text: string;
+}
+
+export interface JobsTable {
+  id: string;
+  device_id: string;
+  name: string;
+  owner: string;
+  state: string;
+  progress: number;
+  started_at: NullableMillis;
+  estimated_end_at: NullableMillis;
+  ended_at: NullableMillis;
+  layer: number | null;
+  layers: number | null;
+  material_used_g: number | null;
+  updated_at: Millis;
+}
+
+export interface AlertsTable {
+  id: string;
+  device_id: string;
+  code: string;
+  severity: string;
+  message: string;
+  raised_at: Millis;
+  cleared_at: NullableMillis;
+  acknowledged_by: string | null;
+  acknowledged_at: NullableMillis;
+}
+
+export interface ConsumablesTable {
+  device_id: string;
+  slot: string;
+  type: string;
+  level: number;
+  status: string;
+  expires_at: NullableMillis;
+  updated_at: Millis;
+}
+
+export interface MetricSamplesTable {
+  device_id: string;
+  name: string;
+  ts: Millis;
+  value: number;
+}
+
+export interface DeviceCredentialsTable {
+  device_id: string;
+  token_hash: string;
+  created_at: Millis;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  role: string;
+  password_hash: string;
+  created_at: Millis;
+  disabled_at: NullableMillis;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: Millis;
+  last_seen_at: Millis;
+  expires_at: Millis;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  role: string;
+  created_at: Millis;
+  expires_at: NullableMillis;
+  last_used_at: NullableMillis;
+  revoked_at: NullableMillis;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  devices: DevicesTable;
+  jobs: JobsTable;
+  alerts: AlertsTable;
+  consumables: ConsumablesTable;
+  metric_samples: MetricSamplesTable;
+  device_credentials: DeviceCredentialsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  settings: SettingsTable;
+}
