@@ -1,0 +1,268 @@
+// The one configuration schema: every key with its type, default, limits and documentation.
+// The loader validates against it, `config check` reports against it and docs/configuration.md is
+// rendered from it, so the three never drift apart.
+
+export type FieldSpec =
+  | {
+      type: 'string';
+      default: string | null;
+      nullable?: boolean;
+      maxLength?: number;
+      description: string;
+    }
+  | {
+      type: 'integer';
+      default: number;
+      min: number;
+      max: number;
+      unit?: string;
+      description: string;
+    }
+  | { type: 'boolean'; default: boolean; description: string }
+  | { type: 'enum'; values: readonly string[]; default: string; description: string }
+  | { type: 'portRange'; default: string; description: string };
+
+export interface SectionSpec {
+  [key: string]: FieldSpec | SectionSpec;
+}
+
+export function isFieldSpec(spec: FieldSpec | SectionSpec): spec is FieldSpec {
+  return typeof (spec as { type?: unknown }).type === 'string' && 'description' in spec;
+}
+
+const MIB = 1024 * 1024;
+
+export const CONFIG_SCHEMA: SectionSpec = {
+  dataDir: {
+    type: 'string',
+    default: './data',
+    maxLength: 4096,
+    description: 'Directory holding the database, TLS certificate and key, and persisted ports.',
+  },
+  log: {
+    level: {
+      type: 'enum',
+      values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      description: 'Least severe log level written.',
+    },
+    pretty: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Human-readable logs instead of JSON lines (always on when output is a terminal).',
+    },
+  },
+  bindHost: {
+    type: 'string',
+    default: '0.0.0.0',
+    maxLength: 255,
+    description: 'Address every listener binds: 0.0.0.0 (all IPv4), :: (all), or one address.',
+  },
+  publicHost: {
+    type: 'string',
+    default: null,
+    nullable: true,
+    maxLength: 255,
+    description:
+      'Host name used in printed URLs and the generated certificate; default the machine host name.',
+  },
+  ports: {
+    https: {
+      type: 'portRange',
+      default: '8443-8450',
+      description: 'HTTPS API and dashboard port range.',
+    },
+    http: {
+      type: 'portRange',
+      default: '8080-8090',
+      description: 'Plain HTTP port range (redirect to HTTPS, health, certificate download).',
+    },
+    mqtt: { type: 'portRange', default: '1883-1891', description: 'MQTT broker port range.' },
+    apiProxy: {
+      type: 'portRange',
+      default: '8090-8099',
+      description: 'API Proxy port range (reserved; never shares a port with another service).',
+    },
+  },
+  tls: {
+    certFile: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description:
+        'Your own certificate chain (PEM). A self-signed certificate is generated when unset.',
+    },
+    keyFile: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description: 'Private key (PEM) of tls.certFile; set both or neither.',
+    },
+  },
+  http: {
+    bodyLimit: {
+      type: 'integer',
+      default: MIB,
+      min: 1024,
+      max: 64 * MIB,
+      unit: 'bytes',
+      description: 'Largest accepted request body.',
+    },
+    requestTimeoutMs: {
+      type: 'integer',
+      default: 30_000,
+      min: 1000,
+      max: 600_000,
+      unit: 'ms',
+      description: 'Time a request may take before it is answered 408.',
+    },
+  },
+  mqtt: {
+    maxPacketBytes: {
+      type: 'integer',
+      default: 256 * 1024,
+      min: 1024,
+      max: 16 * MIB,
+      unit: 'bytes',
+      description: 'Largest accepted MQTT packet; a larger one closes only its sender.',
+    },
+    keepaliveLimitSeconds: {
+      type: 'integer',
+      default: 0,
+      min: 0,
+      max: 65535,
+      unit: 's',
+      description: 'Longest keep-alive a device may ask for (0 = any).',
+    },
+  },
+  store: {
+    driver: {
+      type: 'enum',
+      values: ['sqlite', 'postgres'],
+      default: 'sqlite',
+      description: 'Database: the embedded SQLite file, or PostgreSQL for several replicas.',
+    },
+    sqliteFile: {
+      type: 'string',
+      default: 'command-center.db',
+      maxLength: 4096,
+      description: 'SQLite file, relative to dataDir unless absolute.',
+    },
+    postgresUrl: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description: 'PostgreSQL connection URL (store.driver postgres).',
+    },
+  },
+  ingest: {
+    batchDelayMs: {
+      type: 'integer',
+      default: 5,
+      min: 0,
+      max: 1000,
+      unit: 'ms',
+      description: 'Longest a write waits to be grouped with others into one transaction.',
+    },
+    batchMaxSize: {
+      type: 'integer',
+      default: 500,
+      min: 1,
+      max: 100_000,
+      description: 'Most messages committed in one transaction.',
+    },
+    malformedLogIntervalMs: {
+      type: 'integer',
+      default: 60_000,
+      min: 1000,
+      max: 86_400_000,
+      unit: 'ms',
+      description:
+        "A device's malformed payloads are logged at most once per interval (all are counted).",
+    },
+    metricsRetentionDays: {
+      type: 'integer',
+      default: 30,
+      min: 1,
+      max: 3650,
+      unit: 'days',
+      description: 'Metric samples older than this are deleted.',
+    },
+  },
+  stream: {
+    coalesceMs: {
+      type: 'integer',
+      default: 250,
+      min: 10,
+      max: 10_000,
+      unit: 'ms',
+      description: 'Live-stream device updates are merged and sent at most once per interval.',
+    },
+    maxBufferedBytes: {
+      type: 'integer',
+      default: 4 * MIB,
+      min: 64 * 1024,
+      max: 256 * MIB,
+      unit: 'bytes',
+      description: 'A stream client with more unsent data than this for long is disconnected.',
+    },
+  },
+  auth: {
+    sessionHours: {
+      type: 'integer',
+      default: 12,
+      min: 1,
+      max: 720,
+      unit: 'h',
+      description: 'A session ends this long after login.',
+    },
+    sessionIdleMinutes: {
+      type: 'integer',
+      default: 60,
+      min: 1,
+      max: 43_200,
+      unit: 'min',
+      description: 'A session ends after this long without use.',
+    },
+  },
+  demo: {
+    enabled: {
+      type: 'boolean',
+      default: false,
+      description: 'Run a simulated fleet in the same process (npm start turns it on).',
+    },
+    devices: {
+      type: 'integer',
+      default: 12,
+      min: 0,
+      max: 1000,
+      description: 'Size of the demo fleet.',
+    },
+  },
+};
+
+/** Every field with its dotted key, in schema order. */
+export function listFields(
+  spec: SectionSpec = CONFIG_SCHEMA,
+  prefix = '',
+): Array<[string, FieldSpec]> {
+  const out: Array<[string, FieldSpec]> = [];
+  for (const [key, child] of Object.entries(spec)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isFieldSpec(child)) out.push([path, child]);
+    else out.push(...listFields(child, path));
+  }
+  return out;
+}
+
+/** `ingest.batchDelayMs` → `CC_INGEST__BATCH_DELAY_MS`. */
+export function envName(key: string): string {
+  return `CC_${key
+    .split('.')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('__')}`;
+}

@@ -1,0 +1,123 @@
+// Checks and coerces one raw value (from a file or an environment variable) against its field spec.
+
+import type { PortRange } from './config-types.js';
+import type { FieldSpec } from './config-schema.js';
+
+export type Checked = { ok: true; value: unknown } | { ok: false; message: string; fix: string };
+
+export function parsePortRange(text: string): PortRange | null {
+  const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5}))?\s*$/.exec(text);
+  if (!m) return null;
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  return { from, to };
+}
+
+/** `fromEnv` values are strings and are coerced to the field's type; file values must already be typed. */
+export function checkValue(key: string, spec: FieldSpec, raw: unknown, fromEnv: boolean): Checked {
+  switch (spec.type) {
+    case 'string': {
+      if (raw === null || (fromEnv && raw === '')) {
+        return spec.nullable
+          ? { ok: true, value: null }
+          : {
+              ok: false,
+              message: 'must not be empty',
+              fix: `set ${key} to a value, e.g. "${String(spec.default)}"`,
+            };
+      }
+      if (typeof raw !== 'string') {
+        return { ok: false, message: 'must be a string', fix: `quote the value of ${key}` };
+      }
+      if (raw.length === 0 && !spec.nullable) {
+        return {
+          ok: false,
+          message: 'must not be empty',
+          fix: `set ${key} to a value, e.g. "${String(spec.default)}"`,
+        };
+      }
+      if (spec.maxLength !== undefined && raw.length > spec.maxLength) {
+        return {
+          ok: false,
+          message: `must be at most ${spec.maxLength} characters`,
+          fix: `shorten ${key}`,
+        };
+      }
+      if (raw.includes('\0')) {
+        return {
+          ok: false,
+          message: 'must not contain NUL characters',
+          fix: `remove the NUL from ${key}`,
+        };
+      }
+      return { ok: true, value: raw.length === 0 ? null : raw };
+    }
+    case 'integer': {
+      const n = fromEnv && typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
+      const unit = spec.unit ? ` ${spec.unit}` : '';
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < spec.min || n > spec.max) {
+        return {
+          ok: false,
+          message: `must be an integer between ${spec.min} and ${spec.max}${unit}`,
+          fix: `set ${key} to a whole number in ${spec.min}–${spec.max} (default ${spec.default})`,
+        };
+      }
+      return { ok: true, value: n };
+    }
+    case 'boolean': {
+      let b: unknown = raw;
+      if (fromEnv && typeof raw === 'string') {
+        const lower = raw.trim().toLowerCase();
+        b = ['true', '1', 'yes', 'on'].includes(lower)
+          ? true
+          : ['false', '0', 'no', 'off'].includes(lower)
+            ? false
+            : raw;
+      }
+      if (typeof b !== 'boolean') {
+        return { ok: false, message: 'must be true or false', fix: `set ${key} to true or false` };
+      }
+      return { ok: true, value: b };
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !spec.values.includes(raw)) {
+        return {
+          ok: false,
+          message: `must be one of ${spec.values.join(', ')}`,
+          fix: `set ${key} to one of ${spec.values.join(', ')} (default ${spec.default})`,
+        };
+      }
+      return { ok: true, value: raw };
+    }
+    case 'portRange': {
+      const range =
+        typeof raw === 'string'
+          ? parsePortRange(raw)
+          : typeof raw === 'number' && Number.isInteger(raw)
+            ? { from: raw, to: raw }
+            : isRangeObject(raw)
+              ? raw
+              : null;
+      const fix = `set ${key} to "FROM-TO" with 1 ≤ FROM ≤ TO ≤ 65535, e.g. "${spec.default}"`;
+      if (!range) return { ok: false, message: 'must be a port range "FROM-TO"', fix };
+      if (range.from < 1 || range.to > 65535 || range.from > range.to) {
+        return {
+          ok: false,
+          message: 'must be a range of ports within 1–65535 with FROM ≤ TO',
+          fix,
+        };
+      }
+      return { ok: true, value: range };
+    }
+  }
+}
+
+function isRangeObject(raw: unknown): raw is PortRange {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const r = raw as Record<string, unknown>;
+  return (
+    Object.keys(r).every((k) => k === 'from' || k === 'to') &&
+    Number.isInteger(r.from) &&
+    Number.isInteger(r.to)
+  );
+}
