@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test-artifacts/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test-artifacts/', 'eslint.config.js', 'web/public/'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {

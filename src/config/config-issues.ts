@@ -36,8 +36,8 @@ export function showValue(key: string, value: unknown): string {
   let text: string;
   try {
     // JSON.stringify returns undefined for functions and symbols, which never come from config.
-    const json: string | undefined = JSON.stringify(value);
-    text = json ?? typeof value;
+    const json: unknown = JSON.stringify(value);
+    text = typeof json === 'string' ? json : typeof value;
   } catch {
     text = typeof value;
   }
