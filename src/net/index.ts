@@ -1,0 +1,15 @@
+// Network surface: port ranges with persisted choices, and the server's TLS certificate and settings.
+export {
+  allocatePorts,
+  isPortFree,
+  type AllocateOptions,
+  type Allocation,
+} from './port-allocator.js';
+export { findPortHolder, type PortHolder } from './port-holder.js';
+export {
+  ensureTlsCertificate,
+  subjectAltNames,
+  type EnsureTlsOptions,
+  type TlsMaterial,
+} from './tls-certificate.js';
+export { tlsServerOptions, TLS12_CIPHERS, TLS13_CIPHERS } from './tls-options.js';
