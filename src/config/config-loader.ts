@@ -1,13 +1,12 @@
 // Loads the configuration: defaults < file (YAML or JSON) < CC_* environment < overrides (flags),
 // validated against the one schema. Every problem is collected and reported together.
 
-import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { AppConfig } from './config-types.js';
+import { isAppConfig } from './config-json-schema.js';
 import {
   CONFIG_SCHEMA,
   envName,
+  keyForEnvName,
   isFieldSpec,
   listFields,
   type FieldSpec,
@@ -15,9 +14,9 @@ import {
 } from './config-schema.js';
 import { ConfigError, showValue, type ConfigIssue } from './config-issues.js';
 import { checkValue } from './config-values.js';
+import { readConfigFile } from './config-file.js';
 import { suggestKey } from './suggest-key.js';
 
-const MAX_FILE_BYTES = 1024 * 1024;
 /** Environment variables of ours that are not configuration keys. */
 const NON_KEY_ENV = new Set(['CC_CONFIG', 'CC_DEBUG']);
 
@@ -36,66 +35,6 @@ type Tree = Record<string, unknown>;
 
 function isPlainObject(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readConfigFile(file: string, issues: ConfigIssue[]): unknown {
-  const source = `file ${file}`;
-  const fail = (message: string, fix: string): undefined => {
-    issues.push({ key: '(file)', value: JSON.stringify(file), message, fix, source });
-    return undefined;
-  };
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return fail(
-      'cannot be read (missing or not accessible)',
-      'check the path given to --config or CC_CONFIG',
-    );
-  }
-  if (size > MAX_FILE_BYTES)
-    return fail(`is larger than ${MAX_FILE_BYTES} bytes`, 'use a configuration file under 1 MiB');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return fail('cannot be read', 'check the file permissions');
-  }
-  const ext = extname(file).toLowerCase();
-  if (ext === '.json') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      return fail(
-        `is not valid JSON: ${(err as Error).message}`,
-        'fix the JSON syntax at the position shown',
-      );
-    }
-  }
-  if (ext !== '.yaml' && ext !== '.yml') {
-    return fail('has an unknown extension', 'name it .yaml, .yml or .json');
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const pos = e.linePos?.[0];
-      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'unknown position';
-      fail(
-        `is not valid YAML at ${where}: ${e.message.split('\n')[0] ?? ''}`,
-        'fix the YAML syntax at that line',
-      );
-    }
-    return undefined;
-  }
-  try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
-  } catch (err) {
-    // The yaml library refuses alias expansion bombs here rather than at parse time.
-    return fail(
-      `cannot be expanded: ${(err as Error).message}`,
-      'remove the repeated YAML aliases',
-    );
-  }
 }
 
 /** Checks a file's tree against the schema, writing valid values into `target`. */
@@ -180,6 +119,23 @@ function setPath(root: Tree, path: string, value: unknown): void {
   node[parts[parts.length - 1] ?? path] = value;
 }
 
+/**
+ * Other CC_* variables may belong to other tools, but one naming a configuration section
+ * (`CC_INGEST__…`) is certainly a misspelt key, and silently ignoring it would hide the typo.
+ */
+function unknownEnvIssue(name: string, raw: string, known: string[], issues: ConfigIssue[]): void {
+  const section = /^CC_([A-Z0-9_]+?)__/.exec(name)?.[1];
+  if (section === undefined || !known.some((k) => k.startsWith(`CC_${section}__`))) return;
+  const suggestion = suggestKey(name, known);
+  issues.push({
+    key: keyForEnvName(name) ?? name,
+    value: showValue(name, raw),
+    message: `${name} is not a known configuration variable`,
+    fix: suggestion ? `did you mean ${suggestion}?` : `unset ${name} (see docs/configuration.md)`,
+    source: `env ${name}`,
+  });
+}
+
 function crossFieldIssues(values: Map<string, unknown>, issues: ConfigIssue[]): void {
   const cert = values.get('tls.certFile');
   const key = values.get('tls.keyFile');
@@ -228,7 +184,10 @@ export function resolveConfig(options: LoadOptions = {}): {
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('CC_') || NON_KEY_ENV.has(name) || raw === undefined) continue;
     const field = byEnv.get(name);
-    if (!field) continue;
+    if (!field) {
+      unknownEnvIssue(name, raw, [...byEnv.keys()], issues);
+      continue;
+    }
     const layer: Tree = {};
     applyField(field[0], field[1], raw, true, layer, `env ${name}`, issues);
     for (const [k, v] of Object.entries(layer)) values.set(k, v);
@@ -244,7 +203,18 @@ export function resolveConfig(options: LoadOptions = {}): {
   if (issues.length > 0) return { issues };
   const tree: Tree = {};
   for (const [path, value] of values) setPath(tree, path, value);
-  return { config: tree as unknown as AppConfig, issues };
+  if (!isAppConfig(tree)) {
+    // Every value was checked field by field; this guards the assembly itself.
+    issues.push({
+      key: '(root)',
+      value: '(assembled configuration)',
+      message: 'does not match the configuration schema',
+      fix: 'report this as a bug in Command Center',
+      source: 'configuration',
+    });
+    return { issues };
+  }
+  return { config: tree, issues };
 }
 
 /** Loads and validates the configuration; throws ConfigError (CONFIG_INVALID) listing every issue. */

@@ -266,3 +266,14 @@ export function envName(key: string): string {
     .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
     .join('__')}`;
 }
+
+/** `CC_INGEST__BATCH_DELAY_MS` → `ingest.batchDelayMs`; null when the name is not of that form. */
+export function keyForEnvName(name: string): string | null {
+  if (!/^CC_[A-Z][A-Z0-9]*(_[A-Z][A-Z0-9]*)*(__[A-Z][A-Z0-9]*(_[A-Z][A-Z0-9]*)*)*$/.test(name))
+    return null;
+  return name
+    .slice(3)
+    .split('__')
+    .map((part) => part.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()))
+    .join('.');
+}

@@ -2,9 +2,12 @@
 export {
   allocatePorts,
   isPortFree,
+  rangeExhausted,
   type AllocateOptions,
   type Allocation,
 } from './port-allocator.js';
+export { listenOnRange, type ListenOnRangeOptions } from './listen-on-range.js';
+export { readPortsState, rememberPorts } from './ports-state.js';
 export { findPortHolder, type PortHolder } from './port-holder.js';
 export {
   ensureTlsCertificate,
@@ -12,4 +15,9 @@ export {
   type EnsureTlsOptions,
   type TlsMaterial,
 } from './tls-certificate.js';
-export { tlsServerOptions, TLS12_CIPHERS, TLS13_CIPHERS } from './tls-options.js';
+export {
+  tlsServerOptions,
+  TLS12_CIPHERS,
+  TLS13_CIPHERS,
+  type TlsServerOptions,
+} from './tls-options.js';

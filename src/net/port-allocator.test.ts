@@ -1,11 +1,11 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CcError } from '../domain/index.js';
-import { allocatePorts, findPortHolder, isPortFree } from './index.js';
+import { allocatePorts, findPortHolder, isPortFree, listenOnRange } from './index.js';
 
 const HOST = '127.0.0.1';
 
@@ -113,8 +113,11 @@ describe('port allocator', () => {
     for (const text of [
       '{not json',
       '[1,2]',
-      JSON.stringify({ https: 'x', __proto__: { https: 1 } }),
+      'null',
+      '{"__proto__": {"https": 1}, "constructor": 5}',
+      JSON.stringify({ https: 'x' }),
       JSON.stringify({ https: 99999 }),
+      `{"https": ${base + 1}, "pad": "${'x'.repeat(100_000)}"}`,
     ]) {
       await writeFile(stateFile(), text);
       const { ports } = await allocatePorts({
@@ -124,6 +127,30 @@ describe('port allocator', () => {
       });
       expect(ports.https).toBe(base);
     }
+    expect(({} as Record<string, unknown>).https).toBeUndefined();
+  });
+
+  it('allocates only the services asked for, leaving the others their remembered ports', async () => {
+    const base = await freeBlock(4);
+    const ranges = {
+      http: { from: base, to: base + 2 },
+      apiProxy: { from: base + 2, to: base + 3 },
+    };
+    held.push(await hold(base), await hold(base + 1));
+    await writeFile(stateFile(), JSON.stringify({ apiProxy: base + 2 }));
+    const now = await allocatePorts({
+      ranges,
+      host: HOST,
+      stateFile: stateFile(),
+      services: ['http'],
+    });
+    // http's only free port is apiProxy's remembered one: it gets it rather than failing.
+    expect(now.ports).toEqual({ http: base + 2 });
+    expect(now.reservations).toEqual({ apiProxy: base + 2, http: base + 2 });
+    await Promise.all(held.splice(0).map((s) => new Promise((r) => s.close(r))));
+    const later = await allocatePorts({ ranges, host: HOST, stateFile: stateFile() });
+    expect(later.ports.http).toBe(base + 2);
+    expect(later.ports.apiProxy).toBe(base + 3);
   });
 
   it('fails with PORT_RANGE_EXHAUSTED naming the range and the process holding each port', async () => {
@@ -140,12 +167,67 @@ describe('port allocator', () => {
     expect(message).toContain(`${base}-${base + 1}`);
     expect(message).toContain(`pid ${process.pid}`);
     expect(message).toContain('ports.mqtt');
+    expect((error as CcError).details).toMatchObject({ service: 'mqtt' });
   });
 
   it('finds the holder of a listening port, and nothing for a free one', async () => {
     const base = await freeBlock(2);
     held.push(await hold(base));
-    expect((await findPortHolder(base))?.pid).toBe(process.pid);
+    const holder = await findPortHolder(base);
+    expect(holder?.pid).toBe(process.pid);
+    expect(holder?.name.length).toBeGreaterThan(0);
     expect(await findPortHolder(base + 1)).toBeNull();
+  });
+
+  describe('listenOnRange', () => {
+    const listening = (server: Server): number => (server.address() as AddressInfo).port;
+
+    it('binds the preferred port when it is free', async () => {
+      const base = await freeBlock(3);
+      const server = createServer();
+      held.push(server);
+      const port = await listenOnRange(server, {
+        range: { from: base, to: base + 2 },
+        host: HOST,
+        preferred: base + 2,
+      });
+      expect(port).toBe(base + 2);
+      expect(listening(server)).toBe(base + 2);
+    });
+
+    it('moves on when another process took the allocated port after the probe', async () => {
+      const base = await freeBlock(4);
+      const range = { from: base, to: base + 3 };
+      const { ports } = await allocatePorts({
+        ranges: { https: range },
+        host: HOST,
+        stateFile: stateFile(),
+      });
+      held.push(await hold(ports.https)); // the race: someone binds it before we do
+      const server = createServer();
+      held.push(server);
+      const port = await listenOnRange(server, {
+        range,
+        host: HOST,
+        preferred: ports.https,
+        exclude: [base + 1],
+      });
+      expect(port).toBe(base + 2);
+      expect(server.listening).toBe(true);
+    });
+
+    it('fails with PORT_RANGE_EXHAUSTED when nothing in the range can be bound', async () => {
+      const base = await freeBlock(2);
+      held.push(await hold(base), await hold(base + 1));
+      const server = createServer();
+      const error = await listenOnRange(server, {
+        range: { from: base, to: base + 1 },
+        host: HOST,
+        service: 'apiProxy',
+      }).catch((err: unknown) => err);
+      expect((error as CcError).code).toBe('PORT_RANGE_EXHAUSTED');
+      expect((error as CcError).message).toContain(`pid ${process.pid}`);
+      expect(server.listening).toBe(false);
+    });
   });
 });

@@ -5,7 +5,25 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 
 export interface PortHolder {
   pid: number;
+  /** Process name (/proc/<pid>/comm). */
+  name: string;
+  /** Command line, shortened; the name when the command line cannot be read. */
   command: string;
+}
+
+function readProcText(pid: string, file: 'comm' | 'cmdline'): Promise<string> {
+  return readFile(`/proc/${pid}/${file}`, 'utf8')
+    .then((text) =>
+      text
+        .split('\0')
+        .filter(Boolean)
+        .join(' ')
+        .trim()
+        // A command line may carry a connection URL; its password is not ours to print.
+        .replace(/\/\/([^:@/\s]+):([^@/\s]+)@/g, '//$1:***@')
+        .slice(0, 200),
+    )
+    .catch(() => '');
 }
 
 async function listeningInodes(port: number): Promise<Set<string>> {
@@ -49,10 +67,9 @@ export async function findPortHolder(port: number): Promise<PortHolder | null> {
         }
         const m = /^socket:\[(\d+)\]$/.exec(target);
         if (m?.[1] && inodes.has(m[1])) {
-          const command = await readFile(`/proc/${entry}/cmdline`, 'utf8')
-            .then((c) => c.split('\0').filter(Boolean).join(' ').slice(0, 200))
-            .catch(() => '?');
-          return { pid: Number(entry), command: command || '?' };
+          const name = (await readProcText(entry, 'comm')) || '?';
+          const command = (await readProcText(entry, 'cmdline')) || name;
+          return { pid: Number(entry), name, command };
         }
       }
     }

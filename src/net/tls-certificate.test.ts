@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,7 @@ describe('TLS certificate', () => {
 
   it('generates a certificate with SANs for the host name, localhost and loopback', () => {
     expect(material.source).toBe('generated');
+    expect(material.generated).toBe(true);
     const x509 = new X509Certificate(material.cert);
     expect(x509.subjectAltName).toContain('DNS:cc.plant.example');
     expect(x509.subjectAltName).toContain('DNS:localhost');
@@ -66,6 +68,7 @@ describe('TLS certificate', () => {
   it('reuses the generated certificate on the next start', async () => {
     const again = await ensureTlsCertificate({ dataDir: dir, hostNames: ['cc.plant.example'] });
     expect(again.source).toBe('existing');
+    expect(again.generated).toBe(false);
     expect(again.fingerprint256).toBe(material.fingerprint256);
   });
 
@@ -75,6 +78,28 @@ describe('TLS certificate', () => {
     expect(renewed.source).toBe('generated');
     expect(renewed.fingerprint256).not.toBe(material.fingerprint256);
     material = await ensureTlsCertificate({ dataDir: dir, hostNames: ['cc.plant.example'] });
+  });
+
+  it('generates a new certificate when the public host name changes', async () => {
+    const moved = await ensureTlsCertificate({ dataDir: dir, hostNames: ['cc2.plant.example'] });
+    expect(moved.generated).toBe(true);
+    expect(new X509Certificate(moved.cert).subjectAltName).toContain('DNS:cc2.plant.example');
+    material = await ensureTlsCertificate({ dataDir: dir, hostNames: ['cc.plant.example'] });
+    expect(material.generated).toBe(true);
+  });
+
+  it('is refused by openssl s_client offering only TLS 1.1, and accepted with TLS 1.2', async () => {
+    const sClient = async (version: string): Promise<number | null> => {
+      const child = spawn(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${port}`, version, '-cipher', 'DEFAULT@SECLEVEL=0'],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      );
+      const [code] = (await once(child, 'close')) as [number | null];
+      return code;
+    };
+    expect(await sClient('-tls1_1')).not.toBe(0);
+    expect(await sClient('-tls1_2')).toBe(0);
   });
 
   it('verifies, host name included, for a client that trusts the downloaded certificate', async () => {

@@ -22,6 +22,8 @@ export interface TlsMaterial {
   /** SHA-256 fingerprint of the leaf, colon-separated hex as openssl prints it. */
   fingerprint256: string;
   source: 'generated' | 'existing' | 'configured';
+  /** True when this call generated a new certificate (clients must trust the new one). */
+  generated: boolean;
   validTo: string;
   paths: { cert: string; key: string };
 }
@@ -37,14 +39,19 @@ export interface EnsureTlsOptions {
   now?: () => number;
 }
 
+/** The usable DNS names among the configured host names (addresses and junk left out). */
+function dnsNames(hostNames: string[]): string[] {
+  return hostNames
+    .filter((name) => !isIP(name) && /^[A-Za-z0-9.-]{1,253}$/.test(name))
+    .map((name) => name.toLowerCase());
+}
+
 /** Every name and address clients may use to reach this machine. */
 export function subjectAltNames(hostNames: string[]): { dns: string[]; ips: string[] } {
   const dns = new Set<string>(['localhost']);
   const ips = new Set<string>(['127.0.0.1', '::1']);
-  for (const name of hostNames) {
-    if (isIP(name)) ips.add(name);
-    else if (/^[A-Za-z0-9.-]{1,253}$/.test(name)) dns.add(name.toLowerCase());
-  }
+  for (const name of dnsNames(hostNames)) dns.add(name);
+  for (const name of hostNames) if (isIP(name)) ips.add(name);
   for (const list of Object.values(networkInterfaces())) {
     for (const info of list ?? []) {
       if (!info.address.includes('%')) ips.add(info.address);
@@ -85,6 +92,13 @@ async function generateSelfSigned(
     },
   );
   return { cert: pems.cert, key: pems.private };
+}
+
+/** Configured host names the certificate does not cover (interface addresses may change freely). */
+function missingHostNames(x509: X509Certificate, hostNames: string[]): string[] {
+  return dnsNames(hostNames).filter(
+    (name) => x509.checkHost(name, { wildcards: false }) === undefined,
+  );
 }
 
 function parseMaterial(
@@ -144,6 +158,7 @@ function material(
     key: keyPem,
     fingerprint256: x509.fingerprint256,
     source,
+    generated: source === 'generated',
     validTo: new Date(x509.validTo).toISOString(),
     paths,
   };
@@ -178,13 +193,21 @@ export async function ensureTlsCertificate(options: EnsureTlsOptions): Promise<T
   if (existing) {
     try {
       const { x509 } = parseMaterial(existing[0], existing[1], paths);
-      if (Date.parse(x509.validTo) - now > RENEW_BEFORE_DAYS * DAY_MS) {
+      const missing = missingHostNames(x509, options.hostNames);
+      if (Date.parse(x509.validTo) - now <= RENEW_BEFORE_DAYS * DAY_MS) {
+        options.logger?.info(
+          { validTo: x509.validTo },
+          'generated certificate expires soon; generating a new one',
+        );
+      } else if (missing.length > 0) {
+        // The public host name changed: a certificate without it would fail host name checks.
+        options.logger?.info(
+          { missing },
+          'generated certificate lacks a host name; generating a new one',
+        );
+      } else {
         return material(existing[0], existing[1], x509, 'existing', paths);
       }
-      options.logger?.info(
-        { validTo: x509.validTo },
-        'generated certificate expires soon; generating a new one',
-      );
     } catch (err) {
       options.logger?.warn({ err }, 'generated certificate is unusable; generating a new one');
     }

@@ -1,7 +1,7 @@
 // TLS server settings: TLS 1.2+ only; for TLS 1.2, forward-secret AEAD suites only (ECDHE with
 // AES-GCM or ChaCha20-Poly1305), following Mozilla's "intermediate" profile without its DHE suites.
 
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
@@ -18,11 +18,18 @@ export const TLS13_CIPHERS = [
   'TLS_CHACHA20_POLY1305_SHA256',
 ];
 
-export function tlsServerOptions(material: {
+/** Options for tls.createServer / https.createServer (a subset of TlsOptions, precisely typed). */
+export interface TlsServerOptions {
   cert: string;
   key: string;
-}): TlsOptions & SecureContextOptions {
-  return {
+  minVersion: 'TLSv1.2';
+  ciphers: string;
+  honorCipherOrder: true;
+  ecdhCurve: string;
+}
+
+export function tlsServerOptions(material: { cert: string; key: string }): TlsServerOptions {
+  const options: TlsServerOptions = {
     cert: material.cert,
     key: material.key,
     minVersion: 'TLSv1.2',
@@ -30,4 +37,5 @@ export function tlsServerOptions(material: {
     honorCipherOrder: true,
     ecdhCurve: 'X25519:P-256:P-384',
   };
+  return options satisfies TlsOptions;
 }
