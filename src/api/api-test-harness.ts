@@ -1,0 +1,278 @@
+// Test fixture for the API: a real SQLite store in a temporary directory, a self-signed certificate,
+// real auth, the API server on free loopback ports, a small in-memory ingest, and an HTTPS client
+// that trusts exactly that certificate.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import selfsigned from 'selfsigned';
+import { Agent, request } from 'undici';
+import { createAuth, hashPassword, type Auth, type LoginLimiterOptions } from '../auth/index.js';
+import type { Alert, DeviceView, FleetChange, FleetReader, Job } from '../domain/index.js';
+import type { Ingest } from '../ingest/ingest-types.js';
+import { createMetricsRegistry, silentLogger, type Registry } from '../observability/index.js';
+import { createSqliteStore, type Store } from '../store/index.js';
+import { createApiServer, type ApiServer, type ApiServerOptions } from './index.js';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TestIngest extends Pick<Ingest, 'fleet' | 'onChange' | 'acknowledgeAlert'> {
+  devices: Map<string, DeviceView>;
+  emit(change: FleetChange): void;
+  listeners(): number;
+}
+
+export function createTestIngest(store: Store): TestIngest {
+  const devices = new Map<string, DeviceView>();
+  const listeners = new Set<(change: FleetChange) => void>();
+  const fleet: FleetReader = {
+    get: (id) => devices.get(id),
+    list: () => [...devices.values()],
+  };
+  return {
+    devices,
+    fleet,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    acknowledgeAlert: (id, by) => store.alerts.acknowledge(id, by, new Date().toISOString()),
+    emit(change) {
+      if (change.type === 'device') devices.set(change.device.id, change.device);
+      for (const l of listeners) l(change);
+    },
+    listeners: () => listeners.size,
+  };
+}
+
+export function deviceView(id: string, over: Partial<DeviceView> = {}): DeviceView {
+  return {
+    id,
+    kind: 'printer',
+    model: 'Jet Fusion 5200',
+    serial: `SN-${id}`,
+    name: `Printer ${id}`,
+    siteId: 'site-a',
+    firmwareVersion: '1.2.3',
+    address: null,
+    state: 'idle',
+    lastSeenAt: '2024-03-01T12:00:00.000Z',
+    stateAt: '2024-03-01T12:00:00.000Z',
+    currentJob: null,
+    consumables: [],
+    openAlerts: [],
+    metrics: {},
+    ...over,
+  };
+}
+
+export function job(id: string, over: Partial<Job> = {}): Job {
+  return {
+    id,
+    deviceId: 'p1',
+    name: `Build ${id}`,
+    owner: 'alice',
+    state: 'printing',
+    progress: 10,
+    startedAt: '2024-03-01T12:00:00.000Z',
+    estimatedEndAt: null,
+    endedAt: null,
+    layer: 1,
+    layers: 100,
+    materialUsedG: null,
+    updatedAt: '2024-03-01T12:00:00.000Z',
+    ...over,
+  };
+}
+
+export function alert(id: string, over: Partial<Alert> = {}): Alert {
+  return {
+    id,
+    deviceId: 'p1',
+    code: 'TEMP_HIGH',
+    severity: 'warning',
+    message: 'Chamber temperature high',
+    raisedAt: '2024-03-01T12:00:00.000Z',
+    clearedAt: null,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    ...over,
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: unknown;
+}
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** A raw body sent as is (no JSON encoding, no content-type added). */
+  raw?: string | Buffer;
+  cookie?: string | null;
+  token?: string;
+}
+
+export interface Harness {
+  dir: string;
+  store: Store;
+  auth: Auth;
+  ingest: TestIngest;
+  metrics: Registry;
+  server: ApiServer;
+  certPem: string;
+  setupToken: string | null;
+  call(method: string, path: string, options?: CallOptions): Promise<Answer>;
+  /** Creates the first admin through the API and logs in; returns the session cookie. */
+  setupAdmin(): Promise<string>;
+  /** Creates a user with a role directly in the store and logs in; returns the session cookie. */
+  loginAs(role: 'admin' | 'operator' | 'dashboard' | 'user', username: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function generateCertificate(): Promise<{ cert: string; key: string }> {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+export async function startHarness(
+  over: {
+    stream?: Partial<ApiServerOptions['stream']>;
+    bodyLimit?: number;
+    loginLimits?: LoginLimiterOptions;
+    auth?: { sessionHours: number; sessionIdleMinutes: number };
+  } = {},
+): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'cc-api-'));
+  const logger = silentLogger();
+  const store = await createSqliteStore({ file: join(dir, 'cc.db'), logger });
+  await store.migrate();
+  const auth = createAuth(
+    { store, logger, ...(over.loginLimits ? { loginLimits: over.loginLimits } : {}) },
+    over.auth ?? { sessionHours: 12, sessionIdleMinutes: 60 },
+  );
+  const setupToken = await auth.prepareSetup();
+  const ingest = createTestIngest(store);
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
+  const { cert, key } = await generateCertificate();
+  const startedAt = new Date().toISOString();
+  const server = createApiServer(
+    {
+      logger,
+      metrics,
+      store,
+      ingest,
+      auth,
+      info: () => ({
+        version: '0.1.0-test',
+        startedAt,
+        uptimeSeconds: 1,
+        ports: { https: 0, http: 0, mqtt: 0 },
+      }),
+    },
+    {
+      host: '127.0.0.1',
+      httpsPort: 0,
+      httpPort: 0,
+      tls: { cert, key, minVersion: 'TLSv1.2' },
+      bodyLimit: over.bodyLimit ?? 64 * 1024,
+      requestTimeoutMs: 10_000,
+      stream: { coalesceMs: 50, maxBufferedBytes: 256 * 1024, ...over.stream },
+      caCertPem: cert,
+    },
+  );
+  await server.start();
+  const agent = new Agent({ connect: { ca: cert } });
+
+  async function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Buffer | undefined = options.raw;
+    if (options.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    if (options.cookie) headers.cookie = options.cookie;
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await request(`${server.urls.https}${path}`, {
+      method: method as 'GET',
+      headers,
+      body,
+      dispatcher: agent,
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, text, json };
+  }
+
+  function cookieOf(answer: Answer): string {
+    const raw = answer.headers['set-cookie'];
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    const cookie = first?.split(';')[0];
+    if (!cookie) throw new Error(`no session cookie (status ${answer.status}: ${answer.text})`);
+    return cookie;
+  }
+
+  const harness: Harness = {
+    dir,
+    store,
+    auth,
+    ingest,
+    metrics,
+    server,
+    certPem: cert,
+    setupToken,
+    call,
+    async setupAdmin() {
+      const setup = await call('POST', '/api/v1/setup', {
+        body: { token: setupToken, username: 'admin', password: PASSWORD },
+      });
+      if (setup.status !== 201) throw new Error(`setup failed: ${setup.text}`);
+      return cookieOf(
+        await call('POST', '/api/v1/auth/login', {
+          body: { username: 'admin', password: PASSWORD },
+        }),
+      );
+    },
+    async loginAs(role, username) {
+      await store.users.create({
+        id: `u-${username}`,
+        username,
+        role,
+        passwordHash: await hashPassword(PASSWORD),
+        createdAt: new Date().toISOString(),
+        disabledAt: null,
+      });
+      return cookieOf(
+        await call('POST', '/api/v1/auth/login', { body: { username, password: PASSWORD } }),
+      );
+    },
+    async close() {
+      await agent.close();
+      await server.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

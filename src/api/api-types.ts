@@ -1,0 +1,35 @@
+// Types shared by the API's server and routes: its dependencies and the Fastify instance it builds.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Auth } from '../auth/index.js';
+import type { Ingest } from '../ingest/ingest-types.js';
+import type { Logger, Registry } from '../observability/index.js';
+import type { Store } from '../store/index.js';
+
+export type ApiApp = FastifyInstance<
+  HttpsServer,
+  IncomingMessage,
+  ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+/** What the composition root knows about the running server, published by GET /api/v1/info. */
+export interface InfoPayload {
+  version: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  ports: { https: number; http: number; mqtt: number };
+}
+
+export interface ApiDeps {
+  logger: Logger;
+  metrics: Registry;
+  store: Store;
+  ingest: Pick<Ingest, 'fleet' | 'onChange' | 'acknowledgeAlert'>;
+  auth: Auth;
+  info: () => InfoPayload;
+}

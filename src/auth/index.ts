@@ -1,0 +1,24 @@
+// Authentication and authorization: users, roles and permissions, setup, sessions, API tokens.
+export { createAuth, type Auth, type AuthConfig, type AuthDeps, type Credentials } from './auth.js';
+export type { ApiTokens, CreatedToken, TokenSummary } from './api-tokens.js';
+export { MAX_TOKEN_DAYS } from './api-tokens.js';
+export { DEFAULT_LOGIN_LIMITS, type LoginLimiterOptions } from './login-limiter.js';
+export {
+  checkPasswordPolicy,
+  hashPassword,
+  verifyPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_PATTERN,
+} from './passwords.js';
+export {
+  PERMISSIONS,
+  ROLE_PERMISSIONS,
+  isRoutePermission,
+  roleHasPermission,
+  type Permission,
+  type RoutePermission,
+} from './permissions.js';
+export type { Principal, UserSummary } from './principal.js';
+export { SESSION_COOKIE, type LoginResult, type Resolution } from './sessions.js';
+export type { SetupRequest } from './setup.js';
