@@ -9,3 +9,4 @@ export * from './time.js';
 export * from './device-messages.js';
 export * from './fleet-view.js';
 export * from './page.js';
+export * from './fleet-state.js';
