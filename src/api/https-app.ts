@@ -18,6 +18,7 @@ import type { LiveStream } from './live-stream.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRouteGuard, type DeclaredRoute } from './route-guard.js';
 import { registerAlertRoutes } from './routes/alerts.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoutes, type Readiness } from './routes/health.js';
@@ -103,5 +104,6 @@ export async function buildHttpsApp(
   registerJobRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerStreamRoutes(app, deps.stream);
+  registerDashboardRoutes(app);
   return { app, routes };
 }

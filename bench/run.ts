@@ -1,0 +1,23 @@
+// `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
+// measured in the same run. Benchmarks: ingest.
+
+import { runIngestBench } from './ingest-bench.js';
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  ingest: runIngestBench,
+};
+
+async function main(): Promise<void> {
+  const [name = 'ingest', ...args] = process.argv.slice(2);
+  const bench = BENCHES[name];
+  if (!bench) {
+    process.stderr.write(
+      `unknown benchmark "${name}"; available: ${Object.keys(BENCHES).join(', ')}\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  await bench(args);
+}
+
+await main();

@@ -1,0 +1,202 @@
+// Composition root: builds every subsystem from the configuration, starts them in dependency order
+// and stops them in reverse. The only module (with cli/) that knows all the others.
+
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createApiServer } from './api/index.js';
+import { createAuth } from './auth/index.js';
+import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
+import type { AppConfig } from './config/index.js';
+import { createIngest } from './ingest/index.js';
+import { allocatePorts, ensureTlsCertificate, tlsServerOptions } from './net/index.js';
+import type { Logger, Registry } from './observability/index.js';
+import { createMetricsRegistry } from './observability/index.js';
+import { createSimulator, planFleet } from './simulator/index.js';
+import { openStore } from './store/index.js';
+import { productVersion } from './cli/version.js';
+
+export interface AppPorts {
+  https: number;
+  http: number;
+  mqtt: number;
+}
+
+export interface StartedApp {
+  ports: AppPorts;
+  urls: { dashboard: string; api: string; docs: string; mqtt: string; http: string };
+  /** One-time link that creates the first admin; null once an admin exists. */
+  setupUrl: string | null;
+  certificate: { fingerprint256: string; source: string; certPath: string };
+  demoDevices: number;
+}
+
+export interface App {
+  start(): Promise<StartedApp>;
+  stop(): Promise<void>;
+  readonly metrics: Registry;
+}
+
+type Stopper = () => Promise<void>;
+
+export function createApp(config: AppConfig, logger: Logger): App {
+  const metrics = createMetricsRegistry({ defaultMetrics: true });
+  const stoppers: Stopper[] = [];
+  let stopping: Promise<void> | undefined;
+
+  async function start(): Promise<StartedApp> {
+    const startedAt = new Date();
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const publicHost = config.publicHost ?? hostname();
+
+    const { ports } = await allocatePorts({
+      ranges: { https: config.ports.https, http: config.ports.http, mqtt: config.ports.mqtt },
+      host: config.bindHost,
+      stateFile: join(config.dataDir, 'ports.json'),
+      logger: logger.child({ subsystem: 'net' }),
+    });
+
+    const tls = await ensureTlsCertificate({
+      dataDir: config.dataDir,
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      hostNames: [publicHost],
+      logger: logger.child({ subsystem: 'tls' }),
+    });
+
+    const store = await openStore(
+      config.store,
+      config.dataDir,
+      logger.child({ subsystem: 'store' }),
+    );
+    stoppers.push(() => store.close());
+    await store.migrate();
+
+    const ingest = createIngest(
+      { store, logger: logger.child({ subsystem: 'ingest' }), metrics },
+      config.ingest,
+    );
+    await ingest.start();
+    stoppers.push(() => ingest.stop());
+
+    const auth = createAuth({ store, logger: logger.child({ subsystem: 'auth' }) }, config.auth);
+    const setupToken = await auth.prepareSetup();
+
+    const broker = createEmbeddedBroker(
+      {
+        logger: logger.child({ subsystem: 'broker' }),
+        metrics,
+        credentials: store.deviceCredentials,
+        ingest,
+      },
+      {
+        host: config.bindHost,
+        port: ports.mqtt,
+        maxPacketBytes: config.mqtt.maxPacketBytes,
+        keepaliveLimitSeconds: config.mqtt.keepaliveLimitSeconds,
+      },
+    );
+    await broker.start();
+    stoppers.push(() => broker.stop());
+    const unsubscribeFleet = ingest.onChange((change) => broker.publishFleetChange(change));
+    stoppers.push(() => Promise.resolve(unsubscribeFleet()));
+
+    const httpsBase = `https://${formatHost(publicHost)}:${ports.https}`;
+    const api = createApiServer(
+      {
+        logger: logger.child({ subsystem: 'api' }),
+        metrics,
+        store,
+        ingest,
+        auth,
+        info: () => ({
+          version: productVersion(),
+          startedAt: startedAt.toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+          ports: { https: ports.https, http: ports.http, mqtt: ports.mqtt },
+        }),
+      },
+      {
+        host: config.bindHost,
+        httpsPort: ports.https,
+        httpPort: ports.http,
+        tls: tlsServerOptions(tls),
+        caCertPem: tls.cert,
+        bodyLimit: config.http.bodyLimit,
+        requestTimeoutMs: config.http.requestTimeoutMs,
+        stream: config.stream,
+      },
+    );
+    await api.start();
+    stoppers.push(() => api.stop());
+
+    let demoDevices = 0;
+    if (config.demo.enabled && config.demo.devices > 0) {
+      const plan = planFleet(config.demo.devices, 1);
+      const devices = [];
+      for (const device of plan) {
+        const token = await issueDeviceToken(store.deviceCredentials, device.id);
+        devices.push({ ...device, token });
+      }
+      const simulator = createSimulator({
+        brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+        devices,
+        logger: logger.child({ subsystem: 'simulator' }),
+      });
+      await simulator.start();
+      stoppers.push(() => simulator.stop());
+      demoDevices = devices.length;
+    }
+
+    return {
+      ports,
+      urls: {
+        dashboard: `${httpsBase}/`,
+        api: `${httpsBase}/api/v1`,
+        docs: `${httpsBase}/api/docs`,
+        mqtt: `mqtt://${formatHost(publicHost)}:${ports.mqtt}`,
+        http: `http://${formatHost(publicHost)}:${ports.http}`,
+      },
+      setupUrl: setupToken ? `${httpsBase}/setup#token=${setupToken}` : null,
+      certificate: {
+        fingerprint256: tls.fingerprint256,
+        source: tls.source,
+        certPath: tls.paths.cert,
+      },
+      demoDevices,
+    };
+  }
+
+  async function stopAll(): Promise<void> {
+    // Reverse of start: clients first, the store last, so pending writes are flushed before it closes.
+    while (stoppers.length > 0) {
+      const stopper = stoppers.pop();
+      if (!stopper) break;
+      try {
+        await stopper();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping a subsystem');
+      }
+    }
+  }
+
+  return {
+    metrics,
+    start: async () => {
+      try {
+        return await start();
+      } catch (err) {
+        await stopAll();
+        throw err;
+      }
+    },
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

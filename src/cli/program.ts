@@ -1,0 +1,22 @@
+// The `command-center` program: its subcommands, one file each under commands/.
+
+import { Command } from 'commander';
+import { registerConfigCommands } from './commands/config.js';
+import { registerDevicesCommands } from './commands/devices.js';
+import { registerSimulateCommand } from './commands/simulate.js';
+import { registerStartCommand } from './commands/start.js';
+import { productVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('command-center')
+    .description('Command Center — the on-premises hub of an industrial 3D-printing site')
+    .version(productVersion(), '-V, --version')
+    .showHelpAfterError('(add --help for additional information)')
+    .configureHelp({ sortSubcommands: true })
+    .exitOverride();
+  registerStartCommand(program);
+  registerConfigCommands(program);
+  registerDevicesCommands(program);
+  registerSimulateCommand(program);
+  return program;
+}
