@@ -18,7 +18,12 @@ export interface PublisherTask {
 
 export interface PublisherResult {
   throughput: { messages: number; seconds: number; perSecond: number };
-  latency: { samples: number; p50: number; p99: number; max: number };
+  latency: { published: number; samples: number; p50: number; p99: number; max: number };
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision (sender and receiver share this process). */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function telemetry(sentAt: number, i: number): string {
@@ -126,9 +131,10 @@ async function latencyPhase(
 ): Promise<PublisherResult['latency']> {
   const seen = new Map<number, number>();
   const close = await openReceiver(task, (sentAt) => {
-    if (!seen.has(sentAt)) seen.set(sentAt, Date.now() - sentAt);
+    if (!seen.has(sentAt)) seen.set(sentAt, preciseNow() - sentAt);
   });
   const intervalMs = 1000 / task.latencyRatePerDevice;
+  let published = 0;
   const timers = clients.map((client, index) => {
     const id = task.devices[index]!.id;
     let i = 0;
@@ -137,11 +143,8 @@ async function latencyPhase(
     let timer: NodeJS.Timeout | undefined;
     const start = setTimeout(() => {
       timer = setInterval(() => {
-        client.publish(
-          `cc/v1/devices/${id}/telemetry`,
-          telemetry(Date.now() + 0.001 * index, i++),
-          { qos: 0 },
-        );
+        client.publish(`cc/v1/devices/${id}/telemetry`, telemetry(preciseNow(), i++), { qos: 0 });
+        published++;
       }, intervalMs);
     }, offset);
     return () => {
@@ -156,7 +159,13 @@ async function latencyPhase(
   const values = [...seen.values()].sort((a, b) => a - b);
   const pick = (q: number): number =>
     values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
-  return { samples: values.length, p50: pick(0.5), p99: pick(0.99), max: values.at(-1) ?? NaN };
+  return {
+    published,
+    samples: values.length,
+    p50: pick(0.5),
+    p99: pick(0.99),
+    max: values.at(-1) ?? NaN,
+  };
 }
 
 async function run(task: PublisherTask): Promise<PublisherResult> {

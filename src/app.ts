@@ -142,6 +142,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
         devices,
         logger: logger.child({ subsystem: 'simulator' }),
+        speed: config.demo.speed,
       });
       await simulator.start();
       stoppers.push(() => simulator.stop());

@@ -242,6 +242,13 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 1000,
       description: 'Size of the demo fleet.',
     },
+    speed: {
+      type: 'integer',
+      default: 20,
+      min: 1,
+      max: 1000,
+      description: 'Time multiplier of the demo fleet (20: a two-hour build takes six minutes).',
+    },
   },
 };
 

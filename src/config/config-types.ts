@@ -73,5 +73,7 @@ export interface AppConfig {
     /** Run a simulated fleet in the same process (npm start). */
     enabled: boolean;
     devices: number;
+    /** Time multiplier of the simulated jobs. */
+    speed: number;
   };
 }
