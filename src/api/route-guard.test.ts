@@ -17,6 +17,13 @@ const PUBLIC = new Set([
   'POST /api/v1/setup',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/logout',
+  // The dashboard's static shell: the page itself holds no data and logs in through the API.
+  'GET /',
+  'GET /index.html',
+  'GET /login',
+  'GET /setup',
+  'GET /app.js',
+  'GET /app.css',
 ]);
 
 let h: Harness;

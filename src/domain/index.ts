@@ -10,3 +10,4 @@ export * from './device-messages.js';
 export * from './fleet-view.js';
 export * from './page.js';
 export * from './fleet-state.js';
+export * from './web-services.js';
