@@ -124,6 +124,8 @@ export function createLiveStream(deps: LiveStreamDeps, options: LiveStreamOption
       if (change.type === 'device') {
         client.devices.set(change.device.id, change.device);
       } else if (event !== undefined) {
+        // A removed device's pending update would otherwise follow its removal.
+        if (change.type === 'device-removed') client.devices.delete(change.deviceId);
         client.events.push(event);
         if (client.events.length > maxQueued) closeSlow(client, 'event queue full');
       }

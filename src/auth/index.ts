@@ -22,3 +22,4 @@ export {
 export type { Principal, UserSummary } from './principal.js';
 export { SESSION_COOKIE, type LoginResult, type Resolution } from './sessions.js';
 export type { SetupRequest } from './setup.js';
+export { createSecretBox, loadSecretKey, type SecretBox } from './secret-box.js';

@@ -72,6 +72,7 @@ interface RetainedSource {
   persistence: { createRetainedStream(pattern: string): AsyncIterable<{ payload: Buffer }> };
 }
 
+/** `body: null` publishes an empty payload (clears a retained message). */
 function fleetTopic(change: FleetChange): { topic: string; retain: boolean; body: unknown } {
   switch (change.type) {
     case 'device':
@@ -88,6 +89,15 @@ function fleetTopic(change: FleetChange): { topic: string; retain: boolean; body
         topic: `${FLEET_TOPIC_ROOT}alerts/${change.alert.id}`,
         retain: false,
         body: change.alert,
+      };
+    case 'device-removed':
+      // An empty retained message clears the device's retained view for new subscribers.
+      return { topic: `${FLEET_TOPIC_ROOT}devices/${change.deviceId}`, retain: true, body: null };
+    case 'command':
+      return {
+        topic: `${FLEET_TOPIC_ROOT}commands/${change.command.id}`,
+        retain: false,
+        body: change.command,
       };
   }
 }
@@ -271,7 +281,8 @@ export function createEmbeddedBroker(
     publishFleetChange(change) {
       if (!aedes || aedes.closed) return;
       const { topic, retain, body } = fleetTopic(change);
-      publish(topic, JSON.stringify(body), { qos: 0, retain }).catch((err: unknown) => {
+      const payload = body === null ? Buffer.alloc(0) : JSON.stringify(body);
+      publish(topic, payload, { qos: 0, retain }).catch((err: unknown) => {
         log.warn({ err, topic }, 'fleet republish failed');
       });
     },

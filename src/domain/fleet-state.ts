@@ -72,6 +72,19 @@ interface DeviceRecord {
   /** Device time of the newest snapshot that listed the open alerts: older raises are stale. */
   alertsAtMs: number;
   metrics: Map<string, { value: number; ts: string }>;
+  /** What the admin set for the device (name, site, address); null when nothing. */
+  settings: DeviceSettings | null;
+  /** The name the device itself last reported. */
+  reportedName: string | null;
+}
+
+/** What an admin sets for a device; wins over what the device reports. */
+export interface DeviceSettings {
+  /** Overrides the name the device reports; null shows the device's own. */
+  displayName: string | null;
+  siteId: string | null;
+  /** Web Services base URL. */
+  address: string | null;
 }
 
 function at(value: string): number {
@@ -171,6 +184,8 @@ function emptyRecord(): DeviceRecord {
     clearedUnseen: new Map(),
     alertsAtMs: -Infinity,
     metrics: new Map(),
+    settings: null,
+    reportedName: null,
   };
 }
 
@@ -178,7 +193,11 @@ export class FleetState implements FleetReader {
   private readonly records = new Map<string, DeviceRecord>();
 
   constructor(snapshot: FleetSnapshot) {
-    for (const d of snapshot.devices) this.record(d.id).device = d;
+    for (const d of snapshot.devices) {
+      const rec = this.record(d.id);
+      rec.device = d;
+      rec.reportedName = d.name;
+    }
     for (const j of snapshot.activeJobs) this.record(j.deviceId).jobs.set(j.id, j);
     for (const c of snapshot.consumables) this.record(c.deviceId).consumables.set(c.slot, c);
     for (const a of snapshot.openAlerts) {
@@ -234,16 +253,18 @@ export class FleetState implements FleetReader {
       this.touch(rec, receivedAt, u);
       return this.finish(rec, u);
     }
+    const settings = rec.settings;
+    rec.reportedName = msg.name;
     const device: Device = {
       id: deviceId,
       kind: msg.kind,
       model: msg.model,
       serial: msg.serial,
-      name: msg.name,
-      // Not part of the snapshot: kept from provisioning or the device poller.
-      siteId: prev?.siteId ?? null,
+      name: settings?.displayName ?? msg.name,
+      // Not part of the snapshot: what the admin set, or kept from before.
+      siteId: settings ? settings.siteId : (prev?.siteId ?? null),
       firmwareVersion: msg.firmwareVersion,
-      address: prev?.address ?? null,
+      address: settings ? settings.address : (prev?.address ?? null),
       state: msg.state,
       lastSeenAt: later(prev?.lastSeenAt ?? null, receivedAt),
       stateAt: msg.ts,
@@ -322,6 +343,48 @@ export class FleetState implements FleetReader {
         return status satisfies never;
     }
     return this.finish(rec, u);
+  }
+
+  /**
+   * Marks a device offline because nothing was heard from it for too long (the poller's verdict):
+   * unlike an `offline` status message, this is not a sign of life and leaves `lastSeenAt` alone.
+   */
+  markOffline(deviceId: string): FleetUpdate {
+    const rec = this.records.get(deviceId);
+    const u = new UpdateBuilder();
+    if (rec?.device == null || rec.device.state === 'offline')
+      return { changes: [], writes: u.writes };
+    rec.device = { ...rec.device, state: 'offline' };
+    u.viewChanged = true;
+    return this.finish(rec, u);
+  }
+
+  /** Applies what an admin set for a device (kept for a device not in the fleet yet). */
+  configure(deviceId: string, settings: DeviceSettings): FleetUpdate {
+    const rec = this.record(deviceId);
+    const u = new UpdateBuilder();
+    rec.settings = { ...settings };
+    if (rec.device !== null) {
+      const device: Device = {
+        ...rec.device,
+        name: settings.displayName ?? rec.reportedName ?? rec.device.name,
+        siteId: settings.siteId,
+        address: settings.address,
+      };
+      if (!sameFields(rec.device, device)) u.viewChanged = true;
+      rec.device = device;
+    }
+    return this.finish(rec, u);
+  }
+
+  /** Forgets a device and everything about it (the store forgets it separately). */
+  remove(deviceId: string): FleetUpdate {
+    const known = this.records.get(deviceId)?.device != null;
+    this.records.delete(deviceId);
+    return {
+      changes: known ? [{ type: 'device-removed', deviceId }] : [],
+      writes: { devices: [], jobs: [], alerts: [], consumables: [], metrics: [] },
+    };
   }
 
   /** The first acknowledgement stands; an unknown or already acknowledged alert changes nothing. */

@@ -1,6 +1,7 @@
 // The live view of one device that clients see: the device plus what is happening on it now.
 
 import type { Alert } from './alert.js';
+import type { DeviceCommand } from './command.js';
 import type { Consumable } from './consumable.js';
 import type { Device } from './device.js';
 import type { Job } from './job.js';
@@ -18,7 +19,9 @@ export interface DeviceView extends Device {
 export type FleetChange =
   | { type: 'device'; device: DeviceView }
   | { type: 'job'; job: Job }
-  | { type: 'alert'; alert: Alert };
+  | { type: 'alert'; alert: Alert }
+  | { type: 'command'; command: DeviceCommand }
+  | { type: 'device-removed'; deviceId: string };
 
 /** What one update asks the store to persist, applied in one transaction. */
 export interface FleetWrites {

@@ -11,3 +11,4 @@ export * from './fleet-view.js';
 export * from './page.js';
 export * from './fleet-state.js';
 export * from './web-services.js';
+export * from './command.js';

@@ -7,6 +7,7 @@ import { batchContract } from './contract/batch-contract.js';
 import { deviceContract } from './contract/device-contract.js';
 import { historyContract } from './contract/history-contract.js';
 import { metricContract } from './contract/metric-contract.js';
+import { registryContract } from './contract/registry-contract.js';
 import type { Store } from './store.js';
 
 export interface OpenedStore {
@@ -57,5 +58,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     batchContract(store);
     metricContract(store);
     accessContract(store);
+    registryContract(store);
   });
 }

@@ -4,7 +4,9 @@
 import type {
   Alert,
   AlertSeverity,
+  CommandStatus,
   Consumable,
+  DeviceCommand,
   Device,
   DeviceKind,
   DeviceState,
@@ -168,6 +170,98 @@ export interface ApiTokenRepository {
   touch(id: string, at: string): Promise<void>;
 }
 
+/**
+ * How the server reaches and names a device, as an admin set it up: its Web Services address and
+ * pinned certificate, its credential (sealed), and the name and site the admin gave it.
+ */
+export interface DeviceRegistration {
+  deviceId: string;
+  /** `https://host:port` of the device's Web Services; null for an MQTT-only device. */
+  baseUrl: string | null;
+  /**
+   * `none`: no Web Services; `pending`: added, waiting for an admin to confirm the fingerprint;
+   * `pinned`: polled; `mismatch`: the device presented another certificate — not polled until an
+   * admin approves the new one.
+   */
+  pinState: PinState;
+  /** The SHA-256 fingerprint trusted for this device (colon-separated hex). */
+  fingerprint256: string | null;
+  /** The fingerprint the device presented when it differs from the pinned one (or awaits approval). */
+  presentedFingerprint256: string | null;
+  /** The device's Web Services credential, sealed with the data directory's secret key. */
+  credentialSealed: string | null;
+  /** Name the admin gave the device; overrides the one it reports. */
+  displayName: string | null;
+  siteId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  approvedBy: string | null;
+  approvedAt: string | null;
+}
+
+export const PIN_STATES = ['none', 'pending', 'pinned', 'mismatch'] as const;
+export type PinState = (typeof PIN_STATES)[number];
+
+export interface DeviceRegistrationRepository {
+  get(deviceId: string): Promise<DeviceRegistration | undefined>;
+  all(): Promise<DeviceRegistration[]>;
+  put(registration: DeviceRegistration): Promise<void>;
+  remove(deviceId: string): Promise<void>;
+}
+
+export interface CommandFilter extends PageQuery {
+  deviceId?: string;
+  status?: CommandStatus;
+}
+
+export interface CommandRepository {
+  get(id: string): Promise<DeviceCommand | undefined>;
+  create(command: DeviceCommand): Promise<void>;
+  /**
+   * Records the outcome of a pending command; the first outcome stands. Resolves with the
+   * command as stored, undefined if unknown.
+   */
+  complete(
+    id: string,
+    outcome: { status: CommandStatus; message: string | null; completedAt: string },
+  ): Promise<DeviceCommand | undefined>;
+  /** Newest first. */
+  list(filter: CommandFilter): Promise<Page<DeviceCommand>>;
+  /** Commands still pending (e.g. after a restart). */
+  pending(): Promise<DeviceCommand[]>;
+}
+
+/** One line of the append-only audit log: who did what, when, from where, and how it ended. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  /** A user name, `token:<name>`, or `system`. */
+  actor: string;
+  /** Dotted verb, e.g. `device.add`, `device.approve`, `job.pause`. */
+  action: string;
+  /** What was acted on (a device id, a command id …). */
+  target: string;
+  outcome: 'ok' | 'refused' | 'failed';
+  /** Client address, when the action came over the network. */
+  source: string | null;
+  /** Small structured details (no secrets). */
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter extends PageQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface AuditRepository {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(filter: AuditFilter): Promise<Page<AuditEntry>>;
+}
+
 /** Small named values the server keeps (e.g. the pending setup token hash). */
 export interface SettingRepository {
   get(key: string): Promise<string | undefined>;
@@ -197,6 +291,9 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly apiTokens: ApiTokenRepository;
   readonly settings: SettingRepository;
+  readonly registrations: DeviceRegistrationRepository;
+  readonly commands: CommandRepository;
+  readonly audit: AuditRepository;
   close(): Promise<void>;
 }
 

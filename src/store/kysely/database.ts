@@ -111,6 +111,46 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface DeviceRegistrationsTable {
+  device_id: string;
+  base_url: string | null;
+  pin_state: string;
+  fingerprint256: string | null;
+  presented_fingerprint256: string | null;
+  credential_sealed: string | null;
+  display_name: string | null;
+  site_id: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  approved_by: string | null;
+  approved_at: NullableMillis;
+}
+
+export interface CommandsTable {
+  id: string;
+  device_id: string;
+  action: string;
+  target_id: string;
+  channel: string;
+  status: string;
+  message: string | null;
+  requested_by: string;
+  requested_at: Millis;
+  completed_at: NullableMillis;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: Millis;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  source: string | null;
+  /** JSON object. */
+  details: string;
+}
+
 export interface Database {
   devices: DevicesTable;
   jobs: JobsTable;
@@ -122,4 +162,7 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   settings: SettingsTable;
+  device_registrations: DeviceRegistrationsTable;
+  commands: CommandsTable;
+  audit_log: AuditLogTable;
 }

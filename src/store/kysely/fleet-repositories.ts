@@ -98,7 +98,13 @@ export function createDeviceRepository(
     async remove(id) {
       const deleteDevice = db.deleteFrom('devices').where('id', '=', id);
       const byDevice = (
-        table: 'consumables' | 'jobs' | 'alerts' | 'metric_samples' | 'device_credentials',
+        table:
+          | 'consumables'
+          | 'jobs'
+          | 'alerts'
+          | 'metric_samples'
+          | 'device_credentials'
+          | 'device_registrations',
       ) => db.deleteFrom(table).where('device_id', '=', id).compile();
       await runWrites([
         deleteDevice.compile(),
@@ -107,6 +113,7 @@ export function createDeviceRepository(
         byDevice('alerts'),
         byDevice('metric_samples'),
         byDevice('device_credentials'),
+        byDevice('device_registrations'),
       ]);
     },
   };

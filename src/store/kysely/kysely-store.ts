@@ -22,6 +22,11 @@ import {
   createJobRepository,
 } from './fleet-repositories.js';
 import { createMetricRepository } from './metric-repository.js';
+import {
+  createAuditRepository,
+  createCommandRepository,
+  createRegistrationRepository,
+} from './registry-repositories.js';
 import { kyselyWriteRunner, type WriteRunner } from './write-runner.js';
 import {
   upsertAlerts,
@@ -98,6 +103,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     sessions: createSessionRepository(db),
     apiTokens: createApiTokenRepository(db),
     settings: createSettingRepository(db),
+    registrations: createRegistrationRepository(db),
+    commands: createCommandRepository(db),
+    audit: createAuditRepository(db),
 
     async close() {
       if (closed) return;

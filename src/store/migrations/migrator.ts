@@ -6,10 +6,12 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { CcError } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import { initialMigration } from './001-initial.js';
+import { deviceRegistryMigration } from './002-device-registry.js';
 
 /** Ordered by name; never rename or edit a released migration — add a new one. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['001_initial', initialMigration],
+  ['002_device_registry', deviceRegistryMigration],
 ];
 
 const provider: MigrationProvider = {

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../observability/index.js';
 import { at, batch, device, job, sample } from '../contract/fixtures.js';
 import { openStore } from '../open-store.js';
+import { MIGRATIONS } from '../migrations/migrator.js';
 import { describeStoreContract } from '../store-contract.js';
 import type { Store } from '../store.js';
 import { createSqliteStore } from './sqlite-store.js';
@@ -63,7 +64,7 @@ describe('SQLite store file', () => {
     await first.applyBatch(batch({ devices: [device()], metrics: [sample('t', 0, 1)] }));
     await first.close();
     const before = migrationRows(file);
-    expect(before).toHaveLength(1);
+    expect(before).toHaveLength(MIGRATIONS.length);
 
     const second = await openFile(file, 'FULL');
     await second.migrate();
@@ -179,7 +180,7 @@ describe('openStore', () => {
     try {
       expect(store.dialect).toBe('sqlite');
       expect(await store.users.count()).toBe(0);
-      expect(migrationRows(join(dir, 'data/cc.db'))).toHaveLength(1);
+      expect(migrationRows(join(dir, 'data/cc.db'))).toHaveLength(MIGRATIONS.length);
     } finally {
       await store.close();
     }
