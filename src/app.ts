@@ -5,9 +5,10 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer } from './api/index.js';
-import { createAuth } from './auth/index.js';
+import { createAuth, createSecretBox, loadSecretKey } from './auth/index.js';
 import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
+import { createDeviceServices } from './devices/index.js';
 import { createIngest } from './ingest/index.js';
 import { allocatePorts, ensureTlsCertificate, tlsServerOptions } from './net/index.js';
 import type { Logger, Registry } from './observability/index.js';
@@ -101,6 +102,29 @@ export function createApp(config: AppConfig, logger: Logger): App {
     const unsubscribeFleet = ingest.onChange((change) => broker.publishFleetChange(change));
     stoppers.push(() => Promise.resolve(unsubscribeFleet()));
 
+    const secrets = createSecretBox(await loadSecretKey(join(config.dataDir, 'secret.key')));
+    const devices = createDeviceServices(
+      {
+        store,
+        fleet: {
+          get: (id) => ingest.fleet.get(id),
+          list: () => ingest.fleet.list(),
+          mutate: (fn) => ingest.mutate(fn),
+          publish: (change) => ingest.publish(change),
+        },
+        secrets,
+        bus: {
+          publish: (topic, payload, options) => broker.publish(topic, payload, options),
+          subscribe: (filter, listener) => broker.subscribe(filter, listener),
+        },
+        logger: logger.child({ subsystem: 'devices' }),
+        metrics,
+      },
+      config.devices,
+    );
+    await devices.start();
+    stoppers.push(() => devices.stop());
+
     const httpsBase = `https://${formatHost(publicHost)}:${ports.https}`;
     const api = createApiServer(
       {
@@ -109,6 +133,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         store,
         ingest,
         auth,
+        devices,
         info: () => ({
           version: productVersion(),
           startedAt: startedAt.toISOString(),
@@ -133,20 +158,20 @@ export function createApp(config: AppConfig, logger: Logger): App {
     let demoDevices = 0;
     if (config.demo.enabled && config.demo.devices > 0) {
       const plan = planFleet(config.demo.devices, 1);
-      const devices = [];
+      const fleet = [];
       for (const device of plan) {
         const token = await issueDeviceToken(store.deviceCredentials, device.id);
-        devices.push({ ...device, token });
+        fleet.push({ ...device, token });
       }
       const simulator = createSimulator({
         brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
-        devices,
+        devices: fleet,
         logger: logger.child({ subsystem: 'simulator' }),
         speed: config.demo.speed,
       });
       await simulator.start();
       stoppers.push(() => simulator.stop());
-      demoDevices = devices.length;
+      demoDevices = fleet.length;
     }
 
     return {

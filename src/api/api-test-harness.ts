@@ -2,13 +2,28 @@
 // real auth, the API server on free loopback ports, a small in-memory ingest, and an HTTPS client
 // that trusts exactly that certificate.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { Agent, request } from 'undici';
-import { createAuth, hashPassword, type Auth, type LoginLimiterOptions } from '../auth/index.js';
-import type { Alert, DeviceView, FleetChange, FleetReader, Job } from '../domain/index.js';
+import {
+  createAuth,
+  createSecretBox,
+  hashPassword,
+  type Auth,
+  type LoginLimiterOptions,
+} from '../auth/index.js';
+import { createDeviceServices, type DeviceServices } from '../devices/index.js';
+import {
+  FleetState,
+  type Alert,
+  type DeviceView,
+  type FleetChange,
+  type FleetReader,
+  type Job,
+} from '../domain/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import { createMetricsRegistry, silentLogger, type Registry } from '../observability/index.js';
 import { createSqliteStore, type Store } from '../store/index.js';
@@ -39,6 +54,7 @@ export function createTestIngest(store: Store): TestIngest {
     acknowledgeAlert: (id, by) => store.alerts.acknowledge(id, by, new Date().toISOString()),
     emit(change) {
       if (change.type === 'device') devices.set(change.device.id, change.device);
+      if (change.type === 'device-removed') devices.delete(change.deviceId);
       for (const l of listeners) l(change);
     },
     listeners: () => listeners.size,
@@ -123,6 +139,7 @@ export interface Harness {
   ingest: TestIngest;
   metrics: Registry;
   server: ApiServer;
+  devices: DeviceServices;
   certPem: string;
   setupToken: string | null;
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
@@ -172,6 +189,48 @@ export async function startHarness(
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   const { cert, key } = await generateCertificate();
   const startedAt = new Date().toISOString();
+  // Device services on a fleet state of their own whose changes reach the test ingest's listeners.
+  const fleetState = new FleetState({
+    devices: [],
+    activeJobs: [],
+    consumables: [],
+    openAlerts: [],
+  });
+  const devices = createDeviceServices(
+    {
+      store,
+      fleet: {
+        get: (id) => ingest.fleet.get(id),
+        list: () => ingest.fleet.list(),
+        mutate: async (fn) => {
+          const result = fn(fleetState);
+          const updates = Array.isArray(result) ? result : [result];
+          for (const u of updates as ReturnType<FleetState['applyState']>[]) {
+            for (const change of u.changes) ingest.emit(change);
+            await store.applyBatch(u.writes);
+          }
+        },
+        publish: (change) => ingest.emit(change),
+      },
+      secrets: createSecretBox(randomBytes(32)),
+      bus: null,
+      logger,
+      metrics,
+    },
+    {
+      pollActiveMs: 1000,
+      pollIdleMs: 5000,
+      pollJitterPercent: 10,
+      pollConcurrency: 8,
+      requestTimeoutMs: 3000,
+      maxResponseBytes: 1024 * 1024,
+      backoffMaxMs: 10_000,
+      offlineAfterMs: 3_600_000,
+      commandTimeoutMs: 5000,
+      discoveryConcurrency: 16,
+    },
+  );
+  await devices.start();
   const server = createApiServer(
     {
       logger,
@@ -179,6 +238,7 @@ export async function startHarness(
       store,
       ingest,
       auth,
+      devices,
       info: () => ({
         version: '0.1.0-test',
         startedAt,
@@ -240,6 +300,7 @@ export async function startHarness(
     ingest,
     metrics,
     server,
+    devices,
     certPem: cert,
     setupToken,
     call,
@@ -270,6 +331,7 @@ export async function startHarness(
     async close() {
       await agent.close();
       await server.stop();
+      await devices.stop();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -5,6 +5,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Auth } from '../auth/index.js';
+import type { DeviceServices } from '../devices/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import type { Logger, Registry } from '../observability/index.js';
 import type { Store } from '../store/index.js';
@@ -31,5 +32,6 @@ export interface ApiDeps {
   store: Store;
   ingest: Pick<Ingest, 'fleet' | 'onChange' | 'acknowledgeAlert'>;
   auth: Auth;
+  devices: Pick<DeviceServices, 'registry' | 'commands' | 'discover'>;
   info: () => InfoPayload;
 }

@@ -101,3 +101,9 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new CcError('UNAUTHENTICATED', 'log in or send an API token');
   return request.principal;
 }
+
+/** Who is acting, for audit records: the user (and the token's use), and the client address. */
+export function actorOf(request: FastifyRequest): { name: string; source: string | null } {
+  const p = principalOf(request);
+  return { name: p.via === 'token' ? `${p.username} (token)` : p.username, source: request.ip };
+}

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'metrics:read',
   /** The OpenAPI document and the interactive API docs. */
   'docs:read',
+  /** The audit log. */
+  'audit:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -1,7 +1,9 @@
 // The `command-center` program: its subcommands, one file each under commands/.
 
 import { Command } from 'commander';
+import { registerActionCommands } from './commands/actions.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStartCommand } from './commands/start.js';
@@ -18,5 +20,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerDevicesCommands(program);
   registerSimulateCommand(program);
+  registerLoginCommand(program);
+  registerActionCommands(program);
   return program;
 }

@@ -69,6 +69,18 @@ export interface AppConfig {
     /** Session expires after this many minutes without use. */
     sessionIdleMinutes: number;
   };
+  devices: {
+    pollActiveMs: number;
+    pollIdleMs: number;
+    pollJitterPercent: number;
+    pollConcurrency: number;
+    requestTimeoutMs: number;
+    maxResponseBytes: number;
+    backoffMaxMs: number;
+    offlineAfterMs: number;
+    commandTimeoutMs: number;
+    discoveryConcurrency: number;
+  };
   demo: {
     /** Run a simulated fleet in the same process (npm start). */
     enabled: boolean;

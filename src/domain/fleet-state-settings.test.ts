@@ -74,3 +74,22 @@ describe('FleetState: what the admin sets', () => {
     expect(fleet.remove('p1').changes).toEqual([]);
   });
 });
+
+describe('FleetState: the server’s own alerts', () => {
+  it('raises one per code, survives device snapshots, and clears on request', () => {
+    const fleet = new FleetState(EMPTY);
+    fleet.applyState('p1', state(t(1), { alerts: [] }), t(1));
+    const spec = { code: 'CERTIFICATE_CHANGED', severity: 'critical' as const, message: 'changed' };
+    const u = fleet.raiseServerAlert('p1', spec, t(2));
+    expect(u.writes.alerts).toHaveLength(1);
+    expect(u.writes.alerts[0]?.id.startsWith('cc:')).toBe(true);
+    expect(fleet.raiseServerAlert('p1', spec, t(3)).writes.alerts).toHaveLength(0);
+    // A device snapshot listing no alerts does not clear the server's alert.
+    fleet.applyState('p1', state(t(10), { alerts: [] }), t(10));
+    expect(fleet.get('p1')?.openAlerts.map((a) => a.code)).toEqual(['CERTIFICATE_CHANGED']);
+    const cleared = fleet.clearServerAlert('p1', 'CERTIFICATE_CHANGED', t(11));
+    expect(cleared.writes.alerts[0]?.clearedAt).toBe(t(11));
+    expect(fleet.get('p1')?.openAlerts).toEqual([]);
+    expect(fleet.clearServerAlert('nobody', 'X', t(12)).changes).toEqual([]);
+  });
+});

@@ -78,6 +78,13 @@ interface DeviceRecord {
   reportedName: string | null;
 }
 
+/** Alerts the server raises about a device have ids of their own namespace. */
+export const SERVER_ALERT_PREFIX = 'cc:';
+
+export function isServerAlertId(id: string): boolean {
+  return id.startsWith(SERVER_ALERT_PREFIX);
+}
+
 /** What an admin sets for a device; wins over what the device reports. */
 export interface DeviceSettings {
   /** Overrides the name the device reports; null shows the device's own. */
@@ -359,6 +366,40 @@ export class FleetState implements FleetReader {
     return this.finish(rec, u);
   }
 
+  /**
+   * Raises an alert the server itself has about a device (e.g. its certificate changed); at most
+   * one open per code per device. Device snapshots never clear it; `clearServerAlert` does.
+   */
+  raiseServerAlert(
+    deviceId: string,
+    spec: { code: string; severity: Alert['severity']; message: string },
+    raisedAt: string,
+  ): FleetUpdate {
+    const rec = this.record(deviceId);
+    const u = new UpdateBuilder();
+    const open = [...rec.openAlerts.values()].some(
+      (o) => isServerAlertId(o.alert.id) && o.alert.code === spec.code,
+    );
+    if (!open) {
+      const id = `${SERVER_ALERT_PREFIX}${spec.code}:${deviceId}:${at(raisedAt).toString(36)}`;
+      // Server time is not device time: never judged stale against the device's snapshots.
+      this.raiseAlert(rec, deviceId, { id, ...spec, raisedAt }, Number.MAX_SAFE_INTEGER, u);
+    }
+    return this.finish(rec, u, false);
+  }
+
+  clearServerAlert(deviceId: string, code: string, clearedAt: string): FleetUpdate {
+    const rec = this.records.get(deviceId);
+    const u = new UpdateBuilder();
+    if (rec === undefined) return { changes: [], writes: u.writes };
+    for (const open of [...rec.openAlerts.values()]) {
+      if (isServerAlertId(open.alert.id) && open.alert.code === code) {
+        this.clearAlert(rec, open.alert, clearedAt, u);
+      }
+    }
+    return this.finish(rec, u, false);
+  }
+
   /** Applies what an admin set for a device (kept for a device not in the fleet yet). */
   configure(deviceId: string, settings: DeviceSettings): FleetUpdate {
     const rec = this.record(deviceId);
@@ -550,6 +591,8 @@ export class FleetState implements FleetReader {
     }
     for (const r of reports) this.raiseAlert(rec, deviceId, r, tsMs, u);
     for (const open of [...rec.openAlerts.values()]) {
+      // The server's own alerts about a device are not the device's to clear.
+      if (isServerAlertId(open.alert.id)) continue;
       // Equal times are ambiguous: keep the alert open rather than hide a real one.
       if (!listed.has(open.alert.id) && open.seenAtMs < tsMs) {
         this.clearAlert(rec, open.alert, ts, u);

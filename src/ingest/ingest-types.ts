@@ -1,6 +1,6 @@
 // The public contract of ingest: device MQTT messages in, validated fleet changes out.
 
-import type { Alert, FleetChange, FleetReader } from '../domain/index.js';
+import type { Alert, FleetChange, FleetReader, FleetState, FleetUpdate } from '../domain/index.js';
 
 export const DEVICE_CHANNELS = ['state', 'telemetry', 'events', 'status'] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
@@ -23,6 +23,14 @@ export interface Ingest {
    * `accepted: false` and are counted and logged (once per device per interval), never thrown.
    */
   handle(deviceId: string, channel: DeviceChannel, payload: Buffer): Promise<IngestOutcome>;
+  /**
+   * Applies changes another source computed on the live fleet state (the Web Services poller, an
+   * admin's settings) through the same path as device messages: listeners see the changes at
+   * once; resolves when the writes are durable.
+   */
+  mutate(change: (fleet: FleetState) => FleetUpdate | readonly FleetUpdate[]): Promise<void>;
+  /** Tells listeners of a change that is not fleet state (e.g. a command's outcome). */
+  publish(change: FleetChange): void;
   /** Subscribes to fleet changes; returns the unsubscribe function. */
   onChange(listener: (change: FleetChange) => void): () => void;
   /** Records a person's acknowledgement of an alert; undefined when no such alert exists. */

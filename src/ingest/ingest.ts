@@ -138,12 +138,40 @@ export function createIngest(deps: IngestDeps, config: IngestConfig): Ingest {
     return stored;
   }
 
+  async function mutate(
+    change: (fleet: FleetState) => FleetUpdate | readonly FleetUpdate[],
+  ): Promise<void> {
+    if (!started) throw new CcError('INTERNAL', 'ingest is not started');
+    const result = change(state);
+    const updates: readonly FleetUpdate[] = Array.isArray(result)
+      ? (result as readonly FleetUpdate[])
+      : [result as FleetUpdate];
+    const writes = {
+      devices: [],
+      jobs: [],
+      alerts: [],
+      consumables: [],
+      metrics: [],
+    } as FleetUpdate['writes'];
+    for (const update of updates) {
+      emit(update.changes);
+      writes.devices.push(...update.writes.devices);
+      writes.jobs.push(...update.writes.jobs);
+      writes.alerts.push(...update.writes.alerts);
+      writes.consumables.push(...update.writes.consumables);
+      writes.metrics.push(...update.writes.metrics);
+    }
+    await writer.write(writes);
+  }
+
   return {
     fleet: {
       get: (deviceId) => state.get(deviceId),
       list: () => state.list(),
     },
     handle,
+    mutate,
+    publish: (change) => emit([change]),
     onChange(listener) {
       listeners.add(listener);
       return () => {

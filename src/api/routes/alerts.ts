@@ -1,10 +1,10 @@
 // Alerts: history from the store (filtered, paginated) and acknowledgement by a person.
 
 import { Type } from 'typebox';
-import { CcError } from '../../domain/index.js';
+import { CcError, isServerAlertId } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { optionalTime } from '../query-params.js';
-import { principalOf } from '../route-guard.js';
+import { actorOf, principalOf } from '../route-guard.js';
 import {
   AlertSchema,
   AlertSeveritySchema,
@@ -27,7 +27,10 @@ const AlertsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerAlertRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store' | 'ingest'>): void {
+export function registerAlertRoutes(
+  app: ApiApp,
+  deps: Pick<ApiDeps, 'store' | 'ingest' | 'devices' | 'logger'>,
+): void {
   app.get(
     '/api/v1/alerts',
     {
@@ -60,6 +63,9 @@ export function registerAlertRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store' | '
       schema: {
         tags: ['alerts'],
         summary: 'Acknowledge an alert (the first acknowledgement stands)',
+        description:
+          'Recorded at once; an open alert of the device itself is also acknowledged on the ' +
+          'device (a command whose result shows on the live stream and in /api/v1/commands).',
         params: IdParamsSchema,
         response: { 200: AlertSchema, ...authErrors, 404: ErrorSchema },
       },
@@ -70,6 +76,22 @@ export function registerAlertRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store' | '
         principalOf(request).username,
       );
       if (!alert) throw new CcError('NOT_FOUND', `no alert with id ${request.params.id}`);
+      if (alert.clearedAt === null && !isServerAlertId(alert.id)) {
+        // Best effort, not awaited: the device's answer is a command record of its own.
+        deps.devices.commands
+          .send({
+            deviceId: alert.deviceId,
+            action: 'acknowledge',
+            targetId: alert.id,
+            actor: actorOf(request),
+          })
+          .catch((err: unknown) => {
+            deps.logger.warn(
+              { err, alertId: alert.id },
+              'cannot acknowledge the alert on its device',
+            );
+          });
+      }
       return alert;
     },
   );

@@ -7,9 +7,11 @@ import { CcError, isValidDeviceId } from '../../domain/index.js';
 import { silentLogger } from '../../observability/index.js';
 import { openStore } from '../../store/index.js';
 import { addConfigOptions, type ConfigOptions } from '../common-options.js';
+import { registerDeviceAdminCommands } from './device-admin.js';
 
 export function registerDevicesCommands(program: Command): void {
   const devices = program.command('devices').description('manage devices and their credentials');
+  registerDeviceAdminCommands(devices);
   addConfigOptions(
     devices
       .command('provision')
