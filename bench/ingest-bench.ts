@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
-import { Agent, fetch } from 'undici';
 import { createApp } from '../src/app.js';
 import { issueDeviceToken } from '../src/broker/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { silentLogger } from '../src/observability/index.js';
 import { createSqliteStore } from '../src/store/index.js';
+import { adminToken } from './bench-api.js';
 import { numberArg } from './bench-args.js';
 import type { PublisherResult, PublisherTask } from './load-publisher.js';
 
@@ -66,49 +66,6 @@ async function bareBroker(shape: Shape): Promise<{ result: PublisherResult; cpuM
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     server.close();
   }
-}
-
-async function postJson(
-  dispatcher: Agent,
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: unknown; setCookie: string | null }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json(), setCookie: res.headers.get('set-cookie') };
-}
-
-/** Creates the first admin through the setup link and returns an API token for the stream. */
-async function adminToken(base: string, setupUrl: string): Promise<string> {
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
-  const setupToken = new URL(setupUrl).hash.replace('#token=', '');
-  const password = 'bench-password-long-enough';
-  const setup = await postJson(dispatcher, `${base}/api/v1/setup`, {
-    token: setupToken,
-    username: 'bench',
-    password,
-  });
-  if (setup.status >= 300) throw new Error(`setup failed: ${JSON.stringify(setup.json)}`);
-  const login = await postJson(dispatcher, `${base}/api/v1/auth/login`, {
-    username: 'bench',
-    password,
-  });
-  const cookie = login.setCookie?.split(';')[0] ?? '';
-  const token = await postJson(
-    dispatcher,
-    `${base}/api/v1/tokens`,
-    { name: 'bench' },
-    { cookie, origin: base },
-  );
-  const value = (token.json as { token?: string }).token;
-  if (!value) throw new Error(`token creation failed: ${JSON.stringify(token.json)}`);
-  await dispatcher.close();
-  return value;
 }
 
 async function fullServer(

@@ -1,10 +1,12 @@
 // `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
-// measured in the same run. Benchmarks: ingest.
+// measured in the same run. Benchmarks: ingest, poll.
 
 import { runIngestBench } from './ingest-bench.js';
+import { runPollBench } from './poll-bench.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
+  poll: runPollBench,
 };
 
 async function main(): Promise<void> {

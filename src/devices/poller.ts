@@ -9,6 +9,7 @@
 //   device and tells the registry, which raises an alert until an admin approves it.
 // - Liveness: a device heard from on no channel for `offlineAfterMs` is marked offline.
 
+import { setMaxListeners } from 'node:events';
 import type { AppConfig } from '../config/index.js';
 import {
   isCcError,
@@ -81,6 +82,12 @@ interface Tracked {
 
 const BUSY: ReadonlySet<DeviceState> = new Set(['printing', 'paused', 'updating']);
 
+function unboundedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export function createPoller(deps: PollerDeps, config: PollerConfig): Poller {
   const { client, registry, fleet } = deps;
   const log = deps.logger;
@@ -93,7 +100,8 @@ export function createPoller(deps: PollerDeps, config: PollerConfig): Poller {
   let polls = 0;
   let failures = 0;
   let stopped = true;
-  let abort = new AbortController();
+  // One signal aborts every request in flight at stop; each request listens to it.
+  let abort = unboundedController();
   let livenessTimer: NodeJS.Timeout | undefined;
 
   function jitter(ms: number): number {
@@ -290,7 +298,7 @@ export function createPoller(deps: PollerDeps, config: PollerConfig): Poller {
   return {
     async start() {
       stopped = false;
-      abort = new AbortController();
+      abort = unboundedController();
       const ids = await deps.registry.pollable();
       // Spread the first polls over one busy interval instead of all at once.
       for (const id of ids) track(id, Math.floor(random() * config.pollActiveMs));

@@ -159,7 +159,106 @@ describe('device model', () => {
 
   it('refuses job commands on devices that run no jobs', () => {
     const model = new DeviceModel({ id: 's', kind: 'build-unit', seed: 1, speed: 1, startMs: T0 });
-    expect(model.command('pause')).toMatchObject({ ok: false });
+    expect(model.command('pause')).toMatchObject({ ok: false, reason: 'rejected' });
+    expect(model.command('pause', 'job-1')).toMatchObject({ ok: false, reason: 'unknown-job' });
+  });
+
+  it('acts on a named job only when it is the current one', () => {
+    const model = new DeviceModel({ id: 'p', kind: 'printer', seed: 5, speed: 1, startMs: T0 });
+    let now = T0;
+    while (model.state() !== 'printing') model.advance((now += MINUTE));
+    const first = model.snapshot().job!.id;
+    expect(model.command('pause', 'job-nobody-knows')).toMatchObject({
+      ok: false,
+      reason: 'unknown-job',
+      message: 'unknown job job-nobody-knows',
+    });
+    expect(model.command('pause', first)).toMatchObject({ ok: true, message: 'paused' });
+    expect(model.command('pause', first)).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+      message: 'job is paused',
+    });
+    expect(model.command('cancel', first)).toMatchObject({ ok: true });
+    // Cancelled but still the current job until the next one is queued.
+    expect(model.command('resume', first)).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+      message: 'job is cancelled',
+    });
+    while (model.snapshot().job!.id === first) model.advance((now += MINUTE));
+    expect(model.command('cancel', first)).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+      message: `job ${first} is not the current job`,
+    });
+  });
+
+  it('keeps the last 50 jobs and answers which changed since a time, oldest first', () => {
+    const { model, events, now } = run({}, 200 * HOUR, 10 * MINUTE);
+    const all = model.jobsChangedSince(-Infinity);
+    expect(all).toHaveLength(51);
+    expect(all.at(-1)!.id).toBe(model.snapshot().job!.id);
+    const lastChange = new Map<string, string>();
+    for (const e of events) if (e.type === 'job.updated') lastChange.set(e.job.id, e.ts);
+    const finished = all[20]!;
+    const at = parseIso(lastChange.get(finished.id)!)!;
+    const since = model.jobsChangedSince(at);
+    expect(since[0]!.id).toBe(finished.id);
+    expect(since.map((j) => j.id)).toEqual(all.slice(20).map((j) => j.id));
+    expect(model.jobsChangedSince(at + 1)[0]!.id).toBe(all[21]!.id);
+    expect(model.jobsChangedSince(now + 1)).toEqual([]);
+    expect(model.command('cancel', all[0]!.id)).toMatchObject({ reason: 'rejected' });
+    // Older jobs have left the history: the device no longer knows them.
+    const forgotten = [...lastChange.keys()].find((id) => !all.some((j) => j.id === id))!;
+    expect(model.command('cancel', forgotten)).toMatchObject({ reason: 'unknown-job' });
+  });
+
+  it('counts progress of the printing job as a change', () => {
+    const model = new DeviceModel({ id: 'p', kind: 'printer', seed: 5, speed: 1, startMs: T0 });
+    let now = T0;
+    while (model.state() !== 'printing') model.advance((now += MINUTE));
+    model.advance((now += 5 * MINUTE));
+    expect(model.jobsChangedSince(now).map((j) => j.state)).toEqual(['printing']);
+    model.command('pause');
+    model.advance((now += 5 * MINUTE));
+    expect(model.jobsChangedSince(now)).toEqual([]);
+  });
+
+  it('acknowledges an open alert, which stays open until it clears', () => {
+    const model = new DeviceModel({
+      id: 'c',
+      kind: 'cooling-unit',
+      seed: 4,
+      speed: 1,
+      startMs: T0,
+    });
+    let now = T0;
+    while ((model.snapshot().alerts ?? []).length === 0) model.advance((now += MINUTE));
+    const alert = model.snapshot().alerts![0]!;
+    expect(model.acknowledgeAlert('al-unknown')).toMatchObject({
+      ok: false,
+      reason: 'unknown-alert',
+    });
+    expect(model.acknowledgeAlert(alert.id)).toEqual({
+      ok: true,
+      message: 'acknowledged',
+      events: [],
+    });
+    expect(model.isAcknowledged(alert.id)).toBe(true);
+    expect(model.snapshot().alerts).toContainEqual(alert);
+    expect(model.acknowledgeAlert(alert.id)).toMatchObject({
+      ok: true,
+      message: 'already acknowledged',
+    });
+    while (model.snapshot().alerts!.some((a) => a.id === alert.id)) {
+      model.advance((now += MINUTE));
+    }
+    expect(model.acknowledgeAlert(alert.id)).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+      message: `alert ${alert.id} has already cleared`,
+    });
   });
 
   it('divides every duration by the speed', () => {

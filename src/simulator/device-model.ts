@@ -1,9 +1,11 @@
 // The pure lifecycle of one simulated device, driven by a clock the caller passes in: jobs
 // (queued → printing → completed/failed), consumables that deplete and get refilled, alerts that
-// come and clear, maintenance, and the pause/resume/cancel commands. No I/O, no timers.
+// come and clear, maintenance, the pause/resume/cancel commands and alert acknowledgement, and a
+// short job history. No I/O, no timers.
 
 import type {
   AlertReport,
+  JobReport,
   ConsumableReport,
   ConsumableStatus,
   DeviceKind,
@@ -12,7 +14,7 @@ import type {
   StateMessage,
   TelemetryMessage,
 } from '../domain/index.js';
-import { toIso } from '../domain/index.js';
+import { isFinalJobState, toIso } from '../domain/index.js';
 import { KIND_SPECS, deviceIdentity, type DeviceIdentity } from './device-catalog.js';
 import { createJobRunner, type JobRunner } from './job-runner.js';
 import { createPrng, type Prng } from './prng.js';
@@ -35,10 +37,18 @@ export interface StepResult {
   stateChanged: boolean;
 }
 
+/**
+ * Why a command was refused: the job or alert is not known to the device at all (the Web Services
+ * answer 404), or the device knows it but will not do that now (409, with `message` as the reason).
+ */
+export type RefusalReason = 'unknown-job' | 'unknown-alert' | 'rejected';
+
 export interface CommandOutcome {
   ok: boolean;
   message: string;
   events: EventMessage[];
+  /** Set exactly when `ok` is false. */
+  reason?: RefusalReason;
 }
 
 const MINUTE = 60_000;
@@ -46,6 +56,8 @@ const HOUR = 60 * MINUTE;
 /** Largest nominal time advanced in one step, so long gaps replay as many small steps. */
 const STEP_MS = 30_000;
 const LOW_LEVEL = 15;
+/** Cleared alert ids remembered, so acknowledging one late is refused rather than "unknown". */
+const CLEARED_MEMORY = 100;
 
 export const NOMINAL = {
   alertEvery: [30 * MINUTE, 120 * MINUTE],
@@ -71,6 +83,11 @@ interface Slot {
 interface OpenAlert {
   report: AlertReport;
   clearAt: number | null;
+  acknowledged: boolean;
+}
+
+function refused(reason: RefusalReason, message: string): CommandOutcome {
+  return { ok: false, message, events: [], reason };
 }
 
 export class DeviceModel {
@@ -83,6 +100,7 @@ export class DeviceModel {
   private seq = 0;
   private readonly slots: Slot[];
   private readonly alerts = new Map<string, OpenAlert>();
+  private readonly clearedAlertIds: string[] = [];
   private readonly jobs: JobRunner | undefined;
   private readonly telemetryModel: TelemetryModel;
   private maintenanceUntil: number | null = null;
@@ -174,16 +192,65 @@ export class DeviceModel {
     };
   }
 
-  command(action: CommandAction): CommandOutcome {
-    if (!this.jobs) return { ok: false, message: `a ${this.kind} runs no jobs`, events: [] };
+  /** Device time: how far the model has been advanced. */
+  time(): number {
+    return this.nowMs;
+  }
+
+  /** Jobs (the current one and the last finished ones) changed at or after `sinceMs`, oldest first. */
+  jobsChangedSince(sinceMs: number): JobReport[] {
+    return this.jobs?.changedSince(sinceMs) ?? [];
+  }
+
+  /** Whether an open alert was acknowledged (the MQTT and Web Services payloads do not carry it). */
+  isAcknowledged(alertId: string): boolean {
+    return this.findAlert(alertId)?.acknowledged ?? false;
+  }
+
+  /**
+   * Acts on the current job. With `jobId`, only when that is the current job: an id the device never
+   * ran is `unknown-job`; one of its past jobs is `rejected`.
+   */
+  command(action: CommandAction, jobId?: string): CommandOutcome {
+    if (!this.jobs) {
+      return jobId === undefined
+        ? refused('rejected', `a ${this.kind} runs no jobs`)
+        : refused('unknown-job', `unknown job ${jobId}`);
+    }
+    if (jobId !== undefined) {
+      const known = this.jobs.find(jobId);
+      if (!known) return refused('unknown-job', `unknown job ${jobId}`);
+      if (!known.current) return refused('rejected', `job ${jobId} is not the current job`);
+      if (isFinalJobState(known.job.state)) {
+        return refused('rejected', `job is ${known.job.state}`);
+      }
+    }
     const blocked = this.slots.some((s) => s.report.status === 'empty');
     const outcome = this.jobs.command(action, this.nowMs, blocked);
+    if (!outcome.ok) return refused('rejected', outcome.message);
     if (outcome.event) this.dirty = true;
-    return {
-      ok: outcome.ok,
-      message: outcome.message,
-      events: outcome.event ? [outcome.event] : [],
-    };
+    return { ok: true, message: outcome.message, events: outcome.event ? [outcome.event] : [] };
+  }
+
+  /**
+   * Marks an open alert acknowledged. It stays open until its condition clears (alerts are raised
+   * and cleared by the device, acknowledged by people); acknowledging twice is accepted.
+   */
+  acknowledgeAlert(alertId: string): CommandOutcome {
+    const alert = this.findAlert(alertId);
+    if (!alert) {
+      return this.clearedAlertIds.includes(alertId)
+        ? refused('rejected', `alert ${alertId} has already cleared`)
+        : refused('unknown-alert', `unknown alert ${alertId}`);
+    }
+    if (alert.acknowledged) return { ok: true, message: 'already acknowledged', events: [] };
+    alert.acknowledged = true;
+    return { ok: true, message: 'acknowledged', events: [] };
+  }
+
+  private findAlert(alertId: string): OpenAlert | undefined {
+    for (const alert of this.alerts.values()) if (alert.report.id === alertId) return alert;
+    return undefined;
   }
 
   private scale(nominalMs: number): number {
@@ -295,7 +362,11 @@ export class DeviceModel {
   ): void {
     const report: AlertReport = { id: this.nextId('al', t), ...spec, raisedAt: toIso(t) };
     // Consumable alerts are keyed by slot so the refill clears exactly them.
-    this.alerts.set(slot ? `${report.id}/${slot}` : report.id, { report, clearAt });
+    this.alerts.set(slot ? `${report.id}/${slot}` : report.id, {
+      report,
+      clearAt,
+      acknowledged: false,
+    });
     events.push({ type: 'alert.raised', ts: toIso(t), alert: { ...report } });
   }
 
@@ -303,6 +374,8 @@ export class DeviceModel {
     const alert = this.alerts.get(key);
     if (!alert) return;
     this.alerts.delete(key);
+    this.clearedAlertIds.push(alert.report.id);
+    if (this.clearedAlertIds.length > CLEARED_MEMORY) this.clearedAlertIds.shift();
     events.push({ type: 'alert.cleared', ts, alertId: alert.report.id });
   }
 }

@@ -1,5 +1,6 @@
 // The job lifecycle of a simulated printer: idle → queued → printing (layers, progress, ETA,
 // material) → completed, or occasionally failed; paused by an operator or an empty consumable.
+// It remembers the last HISTORY_SIZE finished jobs and when each last changed, for `jobs?since=`.
 
 import type { EventMessage, JobReport } from '../domain/index.js';
 import { isFinalJobState, toIso } from '../domain/index.js';
@@ -13,6 +14,10 @@ export interface JobRunner {
   current(): JobReport | null;
   /** True while a job is queued, printing or paused. */
   busy(): boolean;
+  /** A job the device knows (current or in its history), and whether it is the current one. */
+  find(jobId: string): { job: JobReport; current: boolean } | undefined;
+  /** Known jobs whose last change is at or after `sinceMs`, oldest first. */
+  changedSince(sinceMs: number): JobReport[];
   /** `blocked`: a consumable is empty, so printing cannot go on. */
   tick(t: number, dt: number, blocked: boolean): EventMessage[];
   command(
@@ -32,6 +37,8 @@ export interface JobRunnerOptions {
 
 const MINUTE = 60_000;
 const FAILURE_RATE = 0.06;
+/** Finished jobs remembered besides the current one. */
+export const HISTORY_SIZE = 50;
 
 interface RunningJob {
   report: JobReport;
@@ -41,20 +48,23 @@ interface RunningJob {
   totalMaterialG: number;
   failAtProgress: number | null;
   pausedBy: 'operator' | 'consumable' | null;
+  /** Device time of the last change to the report (progress included). */
+  changedAt: number;
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const { prng, scale } = options;
   let job: RunningJob | undefined;
+  const history: RunningJob[] = [];
   let seq = 0;
   // The first job comes soon after start so a fresh fleet shows activity quickly.
   let nextJobAt = options.startMs + scale(prng.between(0.2, 3) * MINUTE);
 
-  const event = (t: number, report: JobReport): EventMessage => ({
-    type: 'job.updated',
-    ts: toIso(t),
-    job: { ...report },
-  });
+  // Every change to a job is announced through here, so this is also where its change time moves.
+  const event = (t: number, j: RunningJob): EventMessage => {
+    j.changedAt = t;
+    return { type: 'job.updated', ts: toIso(t), job: { ...j.report } };
+  };
 
   function active(): RunningJob | undefined {
     return job && !isFinalJobState(job.report.state) ? job : undefined;
@@ -91,6 +101,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       totalMaterialG: Math.round(prng.between(300, 2500)),
       failAtProgress: failAt,
       pausedBy: null,
+      changedAt: t,
     };
   }
 
@@ -102,17 +113,31 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     r.layer = Math.floor(fraction * (r.layers ?? 0));
     r.materialUsedG = Math.round(fraction * j.totalMaterialG);
     r.estimatedEndAt = toIso(t + (j.durationMs - j.activeMs));
+    j.changedAt = t;
   }
 
   return {
     current: () => (job ? { ...job.report } : null),
     busy: () => active() !== undefined,
+    find(jobId) {
+      if (job?.report.id === jobId) return { job: { ...job.report }, current: true };
+      const past = history.find((h) => h.report.id === jobId);
+      return past ? { job: { ...past.report }, current: false } : undefined;
+    },
+    changedSince(sinceMs) {
+      const all = job ? [...history, job] : history;
+      return all.filter((j) => j.changedAt >= sinceMs).map((j) => ({ ...j.report }));
+    },
     tick(t, dt, blocked) {
       const j = active();
       if (!j) {
         if (t < nextJobAt) return [];
+        if (job) {
+          history.push(job);
+          if (history.length > HISTORY_SIZE) history.shift();
+        }
         job = queue(t);
-        return [event(t, job.report)];
+        return [event(t, job)];
       }
       const r = j.report;
       switch (r.state) {
@@ -121,33 +146,33 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           r.state = 'printing';
           r.startedAt = toIso(t);
           r.estimatedEndAt = toIso(t + j.durationMs);
-          return [event(t, r)];
+          return [event(t, j)];
         case 'paused':
           if (j.pausedBy !== 'consumable' || blocked) return [];
           j.pausedBy = null;
           r.state = 'printing';
           r.estimatedEndAt = toIso(t + (j.durationMs - j.activeMs));
-          return [event(t, r)];
+          return [event(t, j)];
         case 'printing': {
           if (blocked) {
             r.state = 'paused';
             j.pausedBy = 'consumable';
-            return [event(t, r)];
+            return [event(t, j)];
           }
           const decile = Math.floor(r.progress / 10);
           advancePrinting(j, t, dt);
           if (j.failAtProgress !== null && r.progress >= j.failAtProgress) {
             finish(j, t, 'failed');
-            return [event(t, r)];
+            return [event(t, j)];
           }
           if (j.activeMs >= j.durationMs) {
             r.progress = 100;
             r.layer = r.layers ?? null;
             finish(j, t, 'completed');
-            return [event(t, r)];
+            return [event(t, j)];
           }
           // Progress is reported on every tick in the state snapshot; events every 10 %.
-          return Math.floor(r.progress / 10) !== decile ? [event(t, r)] : [];
+          return Math.floor(r.progress / 10) !== decile ? [event(t, j)] : [];
         }
         case 'completed':
         case 'failed':
@@ -165,17 +190,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           r.state = 'paused';
           j.pausedBy = 'operator';
           r.estimatedEndAt = null;
-          return { ok: true, message: 'paused', event: event(t, r) };
+          return { ok: true, message: 'paused', event: event(t, j) };
         case 'resume':
           if (r.state !== 'paused') return { ok: false, message: `job is ${r.state}` };
           if (blocked) return { ok: false, message: 'a consumable is empty' };
           r.state = 'printing';
           j.pausedBy = null;
           r.estimatedEndAt = toIso(t + (j.durationMs - j.activeMs));
-          return { ok: true, message: 'resumed', event: event(t, r) };
+          return { ok: true, message: 'resumed', event: event(t, j) };
         case 'cancel':
           finish(j, t, 'cancelled');
-          return { ok: true, message: 'cancelled', event: event(t, r) };
+          return { ok: true, message: 'cancelled', event: event(t, j) };
       }
     },
   };

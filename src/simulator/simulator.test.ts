@@ -240,6 +240,62 @@ describe('simulator against the embedded broker', () => {
     expect(typeof (results[0] as { ok: unknown }).ok).toBe('boolean');
   });
 
+  it('answers commands that name a job or an alert, refusing unknown ones', async () => {
+    const results = new Map<string, { ok: boolean; message: string }>();
+    const arrived = new EventEmitter();
+    const unsubscribe = await broker.subscribe(
+      'cc/v1/devices/printer-02/commands/+/result',
+      (_topic, payload) => {
+        const result = JSON.parse(payload.toString()) as {
+          commandId: string;
+          ok: boolean;
+          message: string;
+        };
+        results.set(result.commandId, result);
+        arrived.emit('result');
+      },
+    );
+    const send = async (body: { id: string } & Record<string, unknown>) => {
+      await broker.publish('cc/v1/devices/printer-02/commands', JSON.stringify(body), {
+        qos: 1,
+        retain: false,
+      });
+      const signal = AbortSignal.timeout(10_000);
+      while (!results.has(body.id)) await once(arrived, 'result', { signal });
+      return results.get(body.id);
+    };
+    try {
+      expect(await send({ id: 'c-1', action: 'pause', jobId: 'job-nobody-ran' })).toMatchObject({
+        ok: false,
+        message: 'unknown job job-nobody-ran',
+      });
+      expect(await send({ id: 'c-2', action: 'acknowledge' })).toMatchObject({
+        ok: false,
+        message: 'acknowledge needs an alertId',
+      });
+      expect(await send({ id: 'c-3', action: 'acknowledge', alertId: 'al-x' })).toMatchObject({
+        ok: false,
+        message: 'unknown alert al-x',
+      });
+      const device = simulator.devices().find((d) => d.id === 'printer-02')!;
+      const active = () => {
+        const job = device.model.snapshot().job;
+        return job && ['queued', 'printing', 'paused'].includes(job.state) ? job : undefined;
+      };
+      await ingest.waitFor(() => active() !== undefined);
+      const job = active()!;
+      expect(await send({ id: 'c-4', action: 'cancel', jobId: job.id })).toMatchObject({
+        ok: true,
+        message: 'cancelled',
+      });
+      expect(device.model.jobsChangedSince(-Infinity)).toContainEqual(
+        expect.objectContaining({ id: job.id, state: 'cancelled' }),
+      );
+    } finally {
+      await unsubscribe();
+    }
+  });
+
   it('triggers the last will when its socket dies, then reconnects', async () => {
     const device = simulator.devices().find((d) => d.id === 'station-01')!;
     const reconnected = new Promise<void>((resolve) => {

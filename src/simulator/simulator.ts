@@ -1,16 +1,41 @@
-// The simulated fleet: one VirtualDevice per provisioned device, started and stopped together.
+// The simulated fleet: one VirtualDevice per provisioned device, started and stopped together,
+// each speaking MQTT, serving its own Web Services on its own loopback address, or both.
 
 import { EventEmitter } from 'node:events';
 import type { DeviceKind } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import { kindFromId } from './fleet-plan.js';
+import { addressAt, parseIpv4 } from './loopback-addresses.js';
 import { deviceSeed } from './prng.js';
-import { VirtualDevice, type CommandResult, type SimulatorTlsOptions } from './virtual-device.js';
+import {
+  VirtualDevice,
+  type CommandResult,
+  type DeviceWebServicesOptions,
+  type SimulatorChannels,
+  type SimulatorTlsOptions,
+} from './virtual-device.js';
+
+export interface SimulatorWebServicesOptions {
+  /** IPv4 address of the first device; device i listens on the i-th usable address after it. */
+  firstAddress: string;
+  /** Port every device listens on (0: an ephemeral one each). */
+  port: number;
+  /** The admin password of every device (HTTP Basic). */
+  password: string;
+  /** Default 'admin'. */
+  username?: string;
+  /** Keeps each device's key and certificate (`<id>.key`, `<id>.crt`) across restarts. */
+  stateDir?: string;
+}
 
 export interface SimulatorOptions {
-  /** `mqtt://host:port` or `mqtts://host:port`. */
-  brokerUrl: string;
+  /** `mqtt://host:port` or `mqtts://host:port`; needed unless `channels` is 'web-services'. */
+  brokerUrl?: string;
+  /** `token` may be '' for devices that speak Web Services only. */
   devices: { id: string; token: string; kind?: DeviceKind }[];
+  /** Default 'mqtt'; 'web-services' and 'both' need `webServices`. */
+  channels?: SimulatorChannels;
+  webServices?: SimulatorWebServicesOptions;
   logger: Logger;
   /** Real time between telemetry messages (default 2000 ms). */
   telemetryIntervalMs?: number;
@@ -18,6 +43,8 @@ export interface SimulatorOptions {
   speed?: number;
   seed?: number;
   tls?: SimulatorTlsOptions;
+  /** The devices' clock (default Date.now); tests move it forward to skip waiting. */
+  now?: () => number;
 }
 
 export interface SimulatorEvents {
@@ -42,27 +69,45 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const seed = options.seed ?? 1;
   const speed = options.speed !== undefined && options.speed > 0 ? options.speed : 1;
   const telemetryIntervalMs = Math.max(10, options.telemetryIntervalMs ?? 2000);
+  const channels = options.channels ?? 'mqtt';
+  if (channels !== 'web-services' && !options.brokerUrl) {
+    throw new Error(`a broker URL is needed for channels '${channels}'`);
+  }
+  const webServices = channels === 'mqtt' ? undefined : webServicesPlan(options, log);
   const devices = options.devices.map(
-    (d) =>
+    (d, i) =>
       new VirtualDevice({
         id: d.id,
         token: d.token,
         kind: d.kind ?? kindFromId(d.id),
-        brokerUrl: options.brokerUrl,
+        brokerUrl: options.brokerUrl ?? '',
+        channels,
+        ...(webServices ? { webServices: webServices(i) } : {}),
         logger: log,
         seed: deviceSeed(seed, d.id),
         speed,
         telemetryIntervalMs,
         events,
         ...(options.tls ? { tls: options.tls } : {}),
+        ...(options.now ? { now: options.now } : {}),
       }),
   );
 
   return {
     async start() {
-      await Promise.all(devices.map((d) => d.start()));
+      const results = await Promise.allSettled(devices.map((d) => d.start()));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        // Half a fleet is no use and would leak listeners: stop what did start, then report.
+        await Promise.all(devices.map((d) => d.stop()));
+        throw failed.reason;
+      }
       const connected = devices.filter((d) => d.connected).length;
-      log.info({ devices: devices.length, connected, speed }, 'simulated fleet started');
+      const serving = devices.filter((d) => d.webServicesUrl !== undefined).length;
+      log.info(
+        { devices: devices.length, channels, connected, serving, speed },
+        'simulated fleet started',
+      );
     },
     async stop() {
       await Promise.all(devices.map((d) => d.stop()));
@@ -75,4 +120,37 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       return () => events.off(event, handler);
     },
   };
+}
+
+/** Each device's Web Services settings by index; validates the shared ones once, up front. */
+function webServicesPlan(
+  options: SimulatorOptions,
+  log: Logger,
+): (index: number) => DeviceWebServicesOptions {
+  const ws = options.webServices;
+  if (!ws) throw new Error(`channels '${options.channels ?? 'mqtt'}' need webServices options`);
+  parseIpv4(ws.firstAddress);
+  if (!Number.isInteger(ws.port) || ws.port < 0 || ws.port > 65_535) {
+    throw new Error(`webServices.port must be an integer from 0 to 65535, got ${ws.port}`);
+  }
+  if (ws.password.length === 0) throw new Error('webServices.password must not be empty');
+  // Fails now, not halfway through start, when the fleet would run past the end of the space.
+  addressAt(ws.firstAddress, Math.max(0, options.devices.length - 1));
+  let warned = false;
+  return (index) => ({
+    address: addressAt(ws.firstAddress, index),
+    port: ws.port,
+    fallbackAddress: ws.firstAddress,
+    username: ws.username ?? 'admin',
+    password: ws.password,
+    ...(ws.stateDir !== undefined ? { stateDir: ws.stateDir } : {}),
+    onFallback: ({ wanted, code, bound }) => {
+      if (warned) return;
+      warned = true;
+      log.warn(
+        { wanted, code, bound, firstAddress: ws.firstAddress },
+        'cannot bind a device Web Services address; devices fall back to ephemeral ports on the first address',
+      );
+    },
+  });
 }

@@ -1,12 +1,17 @@
 // One simulated device on the network: speaks MQTT to the broker exactly as a real device would
-// (token login, last will, retained status and state, telemetry, events, commands) — no back door.
+// (token login, last will, retained status and state, telemetry, events, commands) and/or serves
+// its own HTTPS Web Services with a self-signed certificate — no back door. Both channels read and
+// act on the one DeviceModel, so an action taken on either shows on both.
 
 import type { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { DeviceKind } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
-import { DeviceModel, type CommandAction } from './device-model.js';
+import { DeviceModel, type CommandOutcome } from './device-model.js';
+import { parseCommand, type DeviceRequest } from './mqtt-command.js';
 import { createPrng } from './prng.js';
+import { createWsBackend } from './web-services-backend.js';
+import { WebServicesServer, type WebServicesServerOptions } from './web-services-server.js';
 
 export interface SimulatorTlsOptions {
   /** CA certificate(s) that sign the broker's certificate (PEM). */
@@ -14,11 +19,24 @@ export interface SimulatorTlsOptions {
   rejectUnauthorized?: boolean;
 }
 
+/** Which ways the device talks: MQTT to the broker, its own HTTPS Web Services, or both. */
+export type SimulatorChannels = 'mqtt' | 'web-services' | 'both';
+
+/** Where and how one device serves its Web Services. */
+export type DeviceWebServicesOptions = Pick<
+  WebServicesServerOptions,
+  'address' | 'port' | 'fallbackAddress' | 'username' | 'password' | 'stateDir' | 'onFallback'
+>;
+
 export interface VirtualDeviceOptions {
   id: string;
+  /** MQTT token; unused (may be '') when the device speaks Web Services only. */
   token: string;
   kind: DeviceKind;
   brokerUrl: string;
+  /** Default 'mqtt'. Web Services need `webServices`. */
+  channels?: SimulatorChannels;
+  webServices?: DeviceWebServicesOptions;
   logger: Logger;
   seed: number;
   speed: number;
@@ -37,8 +55,6 @@ export interface CommandResult {
   ts: string;
 }
 
-const COMMAND_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const ACTIONS: readonly string[] = ['pause', 'resume', 'cancel'] satisfies CommandAction[];
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** Longest stop() waits for the broker's acks before closing the socket anyway. */
@@ -76,6 +92,8 @@ export class VirtualDevice {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private stopping = false;
+  private readonly speaksMqtt: boolean;
+  private readonly webServices: WebServicesServer | undefined;
 
   constructor(options: VirtualDeviceOptions) {
     this.options = options;
@@ -92,21 +110,74 @@ export class VirtualDevice {
     });
     const prng = createPrng(options.seed ^ 0x5eed);
     this.jitter = () => prng.next();
+    const channels = options.channels ?? 'mqtt';
+    this.speaksMqtt = channels !== 'web-services';
+    if (channels !== 'mqtt') {
+      if (!options.webServices) {
+        throw new Error(`device ${options.id}: channels '${channels}' need webServices options`);
+      }
+      this.webServices = new WebServicesServer({
+        ...options.webServices,
+        deviceId: options.id,
+        logger: this.log,
+        backend: createWsBackend(this.model, {
+          refresh: () => {
+            this.step();
+          },
+          perform: (request) => this.perform(request),
+        }),
+      });
+    }
   }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
   }
 
-  /** Connects; resolves after the first attempt either way (the device keeps retrying). */
-  start(): Promise<void> {
+  /** `https://address:port` of the device's Web Services, once started; undefined without them. */
+  get webServicesUrl(): string | undefined {
+    return this.webServices?.url;
+  }
+
+  /** SHA-256 of the device's DER certificate, colon-separated upper-case hex. */
+  get certificateFingerprint(): string | undefined {
+    return this.webServices?.fingerprint256;
+  }
+
+  /**
+   * Serves Web Services (when configured) and connects to the broker (when it speaks MQTT);
+   * resolves after the first MQTT attempt either way (the device keeps retrying).
+   */
+  async start(): Promise<void> {
     this.stopping = false;
-    const client = this.connect();
+    if (this.webServices) await this.webServices.start();
     this.timer = setInterval(() => this.tick(), this.options.telemetryIntervalMs);
-    return new Promise((resolve) => {
+    if (!this.speaksMqtt) return;
+    const client = this.connect();
+    await new Promise<void>((resolve) => {
       client.once('connect', () => resolve());
       client.once('close', () => resolve());
     });
+  }
+
+  /** The device's HTTPS API goes away: listener closed, open connections dropped. */
+  async stopWebServices(): Promise<void> {
+    await this.requireWebServices().stop();
+  }
+
+  /** The HTTPS API comes back on the same address, port and certificate. */
+  async startWebServices(): Promise<void> {
+    await this.requireWebServices().start();
+  }
+
+  /** A new key and certificate (a new fingerprint), served on the same address and port. */
+  async rotateCertificate(): Promise<void> {
+    await this.requireWebServices().rotateCertificate();
+  }
+
+  private requireWebServices(): WebServicesServer {
+    if (!this.webServices) throw new Error(`device ${this.id} does not serve Web Services`);
+    return this.webServices;
   }
 
   // Each attempt uses a fresh client: messages in flight on a dead connection are given up, and
@@ -147,6 +218,7 @@ export class VirtualDevice {
     this.stopping = true;
     clearInterval(this.timer);
     clearTimeout(this.reconnectTimer);
+    await this.webServices?.stop();
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -218,45 +290,52 @@ export class VirtualDevice {
     }, delay);
   }
 
-  private tick(): void {
+  /** Brings the model to now; what happened goes out over MQTT when connected. */
+  private step(): void {
     const topics = this.topics();
     const { events, stateChanged } = this.model.advance(this.now());
     if (!this.connected) return;
     for (const event of events) this.publish(topics.events, event, 1);
     if (stateChanged) this.publish(topics.state, this.model.snapshot(), 1, true);
-    this.publish(topics.telemetry, this.model.telemetry(), 0);
+  }
+
+  private tick(): void {
+    this.step();
+    if (this.connected) this.publish(this.topics().telemetry, this.model.telemetry(), 0);
+  }
+
+  /** The one action path of both channels: act on the model, announce the change over MQTT. */
+  private perform(request: DeviceRequest): CommandOutcome {
+    this.step();
+    const outcome =
+      request.action === 'acknowledge'
+        ? this.model.acknowledgeAlert(request.alertId)
+        : this.model.command(request.action, request.jobId);
+    const topics = this.topics();
+    for (const event of outcome.events) this.publish(topics.events, event, 1);
+    if (outcome.events.length > 0) this.publish(topics.state, this.model.snapshot(), 1, true);
+    return outcome;
   }
 
   private onMessage(topic: string, payload: Buffer): void {
     if (topic !== this.topics().commands) return;
-    let command: unknown;
-    try {
-      command = JSON.parse(payload.toString('utf8'));
-    } catch {
-      this.log.warn('ignoring a command that is not JSON');
+    const command = parseCommand(payload);
+    if (command.kind === 'ignored') {
+      this.log.warn({ why: command.why }, 'ignoring a command');
       return;
     }
-    const { id, action } = (command ?? {}) as { id?: unknown; action?: unknown };
-    if (typeof id !== 'string' || !COMMAND_ID.test(id)) {
-      this.log.warn('ignoring a command without a valid id');
-      return;
-    }
-    const known = typeof action === 'string' && ACTIONS.includes(action);
-    this.model.advance(this.now());
-    const outcome = known
-      ? this.model.command(action as CommandAction)
-      : { ok: false, message: 'unknown action', events: [] };
+    const outcome =
+      command.kind === 'request'
+        ? this.perform(command.request)
+        : { ok: false, message: command.message };
     const result: CommandResult = {
-      commandId: id,
-      action: typeof action === 'string' ? action.slice(0, 32) : '',
+      commandId: command.id,
+      action: command.action,
       ok: outcome.ok,
       message: outcome.message,
       ts: new Date(this.now()).toISOString(),
     };
-    const topics = this.topics();
-    for (const event of outcome.events) this.publish(topics.events, event, 1);
-    if (outcome.events.length > 0) this.publish(topics.state, this.model.snapshot(), 1, true);
-    this.publish(`${topics.commands}/${id}/result`, result, 1);
+    this.publish(`${this.topics().commands}/${command.id}/result`, result, 1);
     this.options.events.emit('command', this.id, result);
   }
 }
