@@ -3,7 +3,10 @@
 // with certificate pinning (first use, mismatch, re-approval), polling merged with MQTT, remote
 // actions over both channels with their audit records, and a device that goes away and comes back.
 
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App, type StartedApp } from '../src/app.js';
 import { issueDeviceToken } from '../src/broker/index.js';
@@ -246,6 +249,19 @@ describe('device Web Services', () => {
   });
 
   it('pauses a job over Web Services and over MQTT, with results and audit records', async () => {
+    const stream = new WebSocket(`wss://127.0.0.1:${started.ports.https}/api/v1/stream`, {
+      ca: await readFile(started.certificate.certPath, 'utf8'),
+      headers: { cookie: api.sessionCookie!, origin: api.base },
+    });
+    const streamed: { id: string; status: string }[] = [];
+    stream.on('message', (raw: Buffer) => {
+      const msg = JSON.parse(raw.toString()) as {
+        type: string;
+        command?: { id: string; status: string };
+      };
+      if (msg.type === 'command' && msg.command) streamed.push(msg.command);
+    });
+    await once(stream, 'open');
     for (const id of ['ws-02', 'mqtt-01']) {
       const printing = await until(
         `${id} printing`,
@@ -260,6 +276,16 @@ describe('device Web Services', () => {
       const command = res.body as { status: string; channel: string; message: string | null };
       expect(command.channel).toBe(id === 'mqtt-01' ? 'mqtt' : 'web-services');
       expect(command.status, command.message ?? '').toBe('accepted');
+      // Operators watching the live stream see the outcome.
+      const commandId = (res.body as { id: string }).id;
+      await until(
+        `command ${commandId} on the stream`,
+        () =>
+          Promise.resolve(
+            streamed.some((c) => c.id === commandId && c.status === 'accepted') ? true : undefined,
+          ),
+        5000,
+      );
       await until(
         `${id} paused`,
         async () => ((await view(id))?.state === 'paused' ? true : undefined),
@@ -269,6 +295,7 @@ describe('device Web Services', () => {
       const again = await api.post(`/api/v1/jobs/${printing.currentJob!.id}/pause`);
       expect((again.body as { status: string }).status).toBe('rejected');
     }
+    stream.close();
     const audit = await api.get('/api/v1/audit?action=job.pause');
     const entries = (audit.body as { items: { outcome: string; actor: string }[] }).items;
     expect(entries.filter((e) => e.outcome === 'ok')).toHaveLength(2);

@@ -16,6 +16,7 @@ import {
   type LoginLimiterOptions,
 } from '../auth/index.js';
 import { createDeviceServices, type DeviceServices } from '../devices/index.js';
+import type { AppConfig } from '../config/index.js';
 import {
   FleetState,
   type Alert,
@@ -30,6 +31,8 @@ import { createSqliteStore, type Store } from '../store/index.js';
 import { createApiServer, type ApiServer, type ApiServerOptions } from './index.js';
 
 export const PASSWORD = 'correct horse battery staple';
+
+type DeviceServicesConfig = AppConfig['devices'];
 
 export interface TestIngest extends Pick<Ingest, 'fleet' | 'onChange' | 'acknowledgeAlert'> {
   devices: Map<string, DeviceView>;
@@ -174,6 +177,7 @@ export async function startHarness(
     bodyLimit?: number;
     loginLimits?: LoginLimiterOptions;
     auth?: { sessionHours: number; sessionIdleMinutes: number };
+    devices?: Partial<DeviceServicesConfig>;
   } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-api-'));
@@ -228,6 +232,7 @@ export async function startHarness(
       offlineAfterMs: 3_600_000,
       commandTimeoutMs: 5000,
       discoveryConcurrency: 16,
+      ...over.devices,
     },
   );
   await devices.start();

@@ -204,6 +204,14 @@ function deviceError(err: unknown, baseUrl: string, timedOut: boolean): CcError 
   return new CcError('DEVICE_UNREACHABLE', `${baseUrl} is unreachable: ${reason}`);
 }
 
+/** True when the caller's own deadline (an AbortSignal.timeout) ended the request. */
+function isTimeout(signal: AbortSignal | undefined): boolean {
+  const reason: unknown = signal?.aborted === true ? signal.reason : undefined;
+  return (
+    (reason instanceof Error || reason instanceof DOMException) && reason.name === 'TimeoutError'
+  );
+}
+
 /** Reads a body up to `max` bytes; more is an error and the stream is destroyed. */
 async function readBounded(
   body: AsyncIterable<Buffer | Uint8Array> & { destroy?: (err?: Error) => void },
@@ -315,10 +323,8 @@ export function createWsClient(options: WsClientOptions): WsClient {
   ): Promise<Answer> {
     if (closed) throw new CcError('DEVICE_UNREACHABLE', 'the Web Services client is closed');
     const controller = new AbortController();
-    let timedOut = false;
     const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('timeout'));
+      controller.abort(new DOMException('the device did not answer in time', 'TimeoutError'));
     }, options.timeoutMs);
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -344,7 +350,7 @@ export function createWsClient(options: WsClientOptions): WsClient {
         response.body.on('error', () => undefined);
         response.body.destroy();
       }
-      throw deviceError(err, endpoint.baseUrl, timedOut);
+      throw deviceError(err, endpoint.baseUrl, isTimeout(controller.signal));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -456,7 +462,7 @@ export function createWsClient(options: WsClientOptions): WsClient {
     return new Promise<ProbeResult>((resolve, reject) => {
       let timedOut = false;
       controller.signal.addEventListener('abort', () => {
-        timedOut = requestOptions.signal?.aborted !== true;
+        timedOut = requestOptions.signal?.aborted !== true || isTimeout(requestOptions.signal);
       });
       const req = httpsRequest(
         url,
