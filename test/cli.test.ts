@@ -32,6 +32,29 @@ describe('command-center CLI', () => {
     expect(res.stdout).toMatch(/Usage: command-center/);
   });
 
+  it('simulate refuses a bad id prefix and a Web Services fleet without a password', async () => {
+    const prefix = await execCli(
+      [
+        'simulate',
+        '--channels',
+        'web-services',
+        '--ws-password',
+        'long enough',
+        '--id-prefix',
+        'bad prefix!',
+      ],
+      env,
+    );
+    expect(prefix.code).not.toBe(0);
+    expect(prefix.stderr).toMatch(/--id-prefix is 1–24 letters/);
+    const password = await execCli(['simulate', '--channels', 'web-services'], {
+      ...env,
+      CC_SIM_WS_PASSWORD: '',
+    });
+    expect(password.code).not.toBe(0);
+    expect(password.stderr).toMatch(/password/i);
+  });
+
   it('prints its version', async () => {
     const res = await execCli(['--version'], env);
     expect(res.code).toBe(0);

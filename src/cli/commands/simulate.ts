@@ -34,6 +34,7 @@ interface SimulateOptions extends ConfigOptions {
   wsPort: string;
   wsPassword?: string;
   stateDir?: string;
+  idPrefix?: string;
 }
 
 const CHANNELS: readonly SimulatorChannels[] = ['mqtt', 'web-services', 'both'];
@@ -50,6 +51,10 @@ export function registerSimulateCommand(program: Command): void {
         'run a simulated fleet (printers, stations, build and cooling units) over MQTT and/or device Web Services',
       )
       .option('-n, --devices <n>', 'number of devices', '12')
+      .option(
+        '--id-prefix <text>',
+        'put this before every device id (e.g. ws- → ws-printer-01), to run beside another fleet',
+      )
       .option(
         '-b, --broker <url>',
         'broker URL, e.g. mqtt://127.0.0.1:1883 (not needed with --channels web-services)',
@@ -83,6 +88,17 @@ export function registerSimulateCommand(program: Command): void {
   });
 }
 
+function parseIdPrefix(value: string | undefined): string {
+  if (value === undefined) return '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,23}$/.test(value)) {
+    throw new CcError(
+      'BAD_REQUEST',
+      '--id-prefix is 1–24 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  }
+  return value;
+}
+
 async function runSimulate(options: SimulateOptions): Promise<void> {
   const count = parseIntegerOption('--devices', options.devices, 1, 5000);
   const speed = Number(options.speed);
@@ -111,7 +127,8 @@ async function runSimulate(options: SimulateOptions): Promise<void> {
   }
   const webServices = channels === 'mqtt' ? undefined : parseWebServices(options);
 
-  const plan = planFleet(count, seed);
+  const prefix = parseIdPrefix(options.idPrefix);
+  const plan = planFleet(count, seed).map((d) => ({ ...d, id: `${prefix}${d.id}` }));
   // Devices that speak Web Services only never log in to the broker: no tokens to find.
   const tokens =
     channels === 'web-services'
