@@ -21,11 +21,20 @@ export interface AppPorts {
   https: number;
   http: number;
   mqtt: number;
+  /** MQTT over TLS, when `mqtt.tls` is on. */
+  mqtts?: number;
 }
 
 export interface StartedApp {
   ports: AppPorts;
-  urls: { dashboard: string; api: string; docs: string; mqtt: string; http: string };
+  urls: {
+    dashboard: string;
+    api: string;
+    docs: string;
+    mqtt: string;
+    mqtts?: string;
+    http: string;
+  };
   /** One-time link that creates the first admin; null once an admin exists. */
   setupUrl: string | null;
   certificate: { fingerprint256: string; source: string; certPath: string };
@@ -51,11 +60,18 @@ export function createApp(config: AppConfig, logger: Logger): App {
     const publicHost = config.publicHost ?? hostname();
 
     const { ports } = await allocatePorts({
-      ranges: { https: config.ports.https, http: config.ports.http, mqtt: config.ports.mqtt },
+      ranges: {
+        https: config.ports.https,
+        http: config.ports.http,
+        mqtt: config.ports.mqtt,
+        mqtts: config.ports.mqtt,
+      },
+      services: config.mqtt.tls ? ['https', 'http', 'mqtt', 'mqtts'] : ['https', 'http', 'mqtt'],
       host: config.bindHost,
       stateFile: join(config.dataDir, 'ports.json'),
       logger: logger.child({ subsystem: 'net' }),
     });
+    const mqttsPort = config.mqtt.tls ? ports.mqtts : undefined;
 
     const tls = await ensureTlsCertificate({
       dataDir: config.dataDir,
@@ -95,6 +111,9 @@ export function createApp(config: AppConfig, logger: Logger): App {
         port: ports.mqtt,
         maxPacketBytes: config.mqtt.maxPacketBytes,
         keepaliveLimitSeconds: config.mqtt.keepaliveLimitSeconds,
+        ...(mqttsPort !== undefined
+          ? { tlsListener: { port: mqttsPort, tls: tlsServerOptions(tls) } }
+          : {}),
       },
     );
     await broker.start();
@@ -138,7 +157,12 @@ export function createApp(config: AppConfig, logger: Logger): App {
           version: productVersion(),
           startedAt: startedAt.toISOString(),
           uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-          ports: { https: ports.https, http: ports.http, mqtt: ports.mqtt },
+          ports: {
+            https: ports.https,
+            http: ports.http,
+            mqtt: ports.mqtt,
+            ...(mqttsPort !== undefined ? { mqtts: mqttsPort } : {}),
+          },
         }),
       },
       {
@@ -175,12 +199,20 @@ export function createApp(config: AppConfig, logger: Logger): App {
     }
 
     return {
-      ports,
+      ports: {
+        https: ports.https,
+        http: ports.http,
+        mqtt: ports.mqtt,
+        ...(mqttsPort !== undefined ? { mqtts: mqttsPort } : {}),
+      },
       urls: {
         dashboard: `${httpsBase}/`,
         api: `${httpsBase}/api/v1`,
         docs: `${httpsBase}/api/docs`,
         mqtt: `mqtt://${formatHost(publicHost)}:${ports.mqtt}`,
+        ...(mqttsPort !== undefined
+          ? { mqtts: `mqtts://${formatHost(publicHost)}:${mqttsPort}` }
+          : {}),
         http: `http://${formatHost(publicHost)}:${ports.http}`,
       },
       setupUrl: setupToken ? `${httpsBase}/setup#token=${setupToken}` : null,

@@ -3,7 +3,7 @@
 
 import type { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/index.js';
@@ -31,7 +31,9 @@ export interface EmbeddedBrokerOptions {
   /** CONNECTs asking for a longer keep-alive (or none) are refused; 0 = no limit. */
   keepaliveLimitSeconds: number;
   /** MQTT over TLS instead of plain TCP. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: TlsOptions;
+  /** A second listener, MQTT over TLS, beside the first (devices pick plain or TLS). */
+  tlsListener?: { port: number; tls: TlsOptions };
 }
 
 export interface ServerPublishOptions {
@@ -57,6 +59,8 @@ export interface EmbeddedBroker {
   /** The message the broker holds retained on `topic`, if any. */
   retained(topic: string): Promise<Buffer | undefined>;
   address(): { host: string; port: number };
+  /** The second (TLS) listener's address, when there is one. */
+  tlsAddress(): { host: string; port: number } | undefined;
   connectedDevices(): number;
 }
 
@@ -108,8 +112,9 @@ export function createEmbeddedBroker(
 ): EmbeddedBroker {
   const log = deps.logger.child({ subsystem: 'broker' });
   let aedes: Aedes | undefined;
-  let server: Server | undefined;
+  let servers: Server[] = [];
   let bound: { host: string; port: number } | undefined;
+  let boundTls: { host: string; port: number } | undefined;
   const sockets = new Set<Socket>();
   const metrics = createBrokerMetrics(deps.metrics, () => aedes?.connectedClients ?? 0);
   const access = createDeviceAccess({
@@ -142,21 +147,35 @@ export function createEmbeddedBroker(
     broker.handle(conn);
   }
 
-  async function listen(srv: Server): Promise<void> {
+  async function listen(srv: Server, port: number): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         reject(
-          new CcError('INTERNAL', `MQTT broker cannot listen on ${options.host}:${options.port}`, {
+          new CcError('INTERNAL', `MQTT broker cannot listen on ${options.host}:${port}`, {
             cause: err.message,
           }),
         );
       };
       srv.once('error', onError);
-      srv.listen(options.port, options.host, () => {
+      srv.listen(port, options.host, () => {
         srv.off('error', onError);
         resolve();
       });
     });
+    srv.on('error', (err) => log.error({ err }, 'MQTT server error'));
+    const addr = srv.address();
+    return addr !== null && typeof addr === 'object'
+      ? { host: addr.address, port: addr.port }
+      : { host: options.host, port };
+  }
+
+  function createListener(tls: TlsOptions | undefined): Server {
+    const srv = tls ? createTlsServer(tls, onConnection) : createTcpServer(onConnection);
+    srv.on('tlsClientError', (err: Error) => {
+      log.debug({ err: err.message }, 'MQTT TLS handshake failed');
+    });
+    servers.push(srv);
+    return srv;
   }
 
   async function start(): Promise<void> {
@@ -182,35 +201,30 @@ export function createEmbeddedBroker(
       log.error({ err }, 'MQTT broker error');
     });
 
-    const srv = options.tls
-      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onConnection)
-      : createTcpServer(onConnection);
-    srv.on('tlsClientError', (err: Error) => {
-      log.debug({ err: err.message }, 'MQTT TLS handshake failed');
-    });
-    server = srv;
     try {
-      await listen(srv);
+      bound = await listen(createListener(options.tls), options.port);
+      if (options.tlsListener) {
+        boundTls = await listen(createListener(options.tlsListener.tls), options.tlsListener.port);
+      }
     } catch (err) {
       await stop();
       throw err;
     }
-    srv.on('error', (err) => log.error({ err }, 'MQTT server error'));
-    const addr = srv.address();
-    bound =
-      addr !== null && typeof addr === 'object'
-        ? { host: addr.address, port: addr.port }
-        : { host: options.host, port: options.port };
-    log.info({ ...bound, tls: Boolean(options.tls) }, 'MQTT broker listening');
+    log.info(
+      { ...bound, tls: Boolean(options.tls), tlsPort: boundTls?.port ?? null },
+      'MQTT broker listening',
+    );
   }
 
   async function stop(): Promise<void> {
-    const srv = server;
+    const listening = servers;
     const broker = aedes;
-    server = undefined;
-    const closed = srv?.listening
-      ? new Promise<void>((resolve) => srv.close(() => resolve()))
-      : Promise.resolve();
+    servers = [];
+    const closed = Promise.all(
+      listening
+        .filter((srv) => srv.listening)
+        .map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))),
+    );
     // aedes closes every client (publishing the wills of those that did not say goodbye).
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
@@ -285,6 +299,9 @@ export function createEmbeddedBroker(
       publish(topic, payload, { qos: 0, retain }).catch((err: unknown) => {
         log.warn({ err, topic }, 'fleet republish failed');
       });
+    },
+    tlsAddress() {
+      return boundTls;
     },
     address() {
       if (!bound) throw new CcError('INTERNAL', 'MQTT broker is not started');

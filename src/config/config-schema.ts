@@ -137,6 +137,12 @@ export const CONFIG_SCHEMA: SectionSpec = {
       unit: 's',
       description: 'Longest keep-alive a device may ask for (0 = any).',
     },
+    tls: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Also listen for MQTT over TLS (the server certificate, TLS 1.2+) on the next free port of the MQTT range.',
+    },
   },
   store: {
     driver: {

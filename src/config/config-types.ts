@@ -39,6 +39,7 @@ export interface AppConfig {
     maxPacketBytes: number;
     /** Devices must send a keep-alive within this many seconds (0 = no limit enforced). */
     keepaliveLimitSeconds: number;
+    tls: boolean;
   };
   store: {
     driver: 'sqlite' | 'postgres';

@@ -9,7 +9,12 @@ const InfoSchema = Type.Object({
   version: Type.String(),
   startedAt: Type.String({ format: 'date-time' }),
   uptimeSeconds: Type.Integer(),
-  ports: Type.Object({ https: Type.Integer(), http: Type.Integer(), mqtt: Type.Integer() }),
+  ports: Type.Object({
+    https: Type.Integer(),
+    http: Type.Integer(),
+    mqtt: Type.Integer(),
+    mqtts: Type.Optional(Type.Integer({ description: 'MQTT over TLS, when enabled.' })),
+  }),
   setupRequired: Type.Boolean({ description: 'True until the first administrator is created' }),
 });
 

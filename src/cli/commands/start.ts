@@ -74,10 +74,10 @@ export function renderBanner(started: StartedApp, dataDir: string): string {
     '',
     `  Dashboard      ${started.urls.dashboard}`,
     `  API            ${started.urls.api}   (docs: ${started.urls.docs})`,
-    `  MQTT broker    ${started.urls.mqtt}`,
+    `  MQTT broker    ${started.urls.mqtt}${started.urls.mqtts ? `  and TLS ${started.urls.mqtts}` : ''}`,
     `  HTTP           ${started.urls.http}   (redirects to HTTPS; /healthz, /ca.crt)`,
     '',
-    `  Ports          https ${started.ports.https}, http ${started.ports.http}, mqtt ${started.ports.mqtt}`,
+    `  Ports          https ${started.ports.https}, http ${started.ports.http}, mqtt ${started.ports.mqtt}${started.ports.mqtts ? `, mqtts ${started.ports.mqtts}` : ''}`,
     `  Data           ${dataDir}`,
     `  Certificate    ${started.certificate.source}, SHA-256 ${started.certificate.fingerprint256}`,
   ];
