@@ -153,6 +153,10 @@ export function createApp(config: AppConfig, logger: Logger): App {
         ingest,
         auth,
         devices,
+        mqtt: {
+          disconnect: (id) => broker.disconnect(id),
+          isConnected: (id) => broker.isConnected(id),
+        },
         info: () => ({
           version: productVersion(),
           startedAt: startedAt.toISOString(),

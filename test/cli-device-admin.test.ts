@@ -156,6 +156,18 @@ describe('devices and actions from the CLI', { timeout: 120_000 }, () => {
     expect(resumed.code, resumed.stderr).toBe(0);
   }, 90_000);
 
+  it('issues and revokes a device MQTT token through the server', async () => {
+    const issued = await cli(['devices', 'token', 'cli-mqtt-01', '--json']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const body = JSON.parse(issued.stdout) as { token: string; rotated: boolean };
+    expect(body.rotated).toBe(false);
+    expect(body.token.length).toBeGreaterThanOrEqual(40);
+    const revoked = await cli(['devices', 'token', 'cli-mqtt-01', '--revoke']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain('revoked');
+    expect((await api.get('/api/v1/devices/cli-mqtt-01/mqtt-token')).status).toBe(404);
+  });
+
   it('gives clear errors for bad input', async () => {
     const cases: [string[], RegExp][] = [
       [['devices', 'add', 'http://10.0.0.1'], /HTTPS only/],

@@ -33,5 +33,7 @@ export interface ApiDeps {
   ingest: Pick<Ingest, 'fleet' | 'onChange' | 'acknowledgeAlert'>;
   auth: Auth;
   devices: Pick<DeviceServices, 'registry' | 'commands' | 'discover'>;
+  /** The MQTT broker's connections, to close a device whose token changed (absent in some tests). */
+  mqtt?: { disconnect(deviceId: string): boolean; isConnected(deviceId: string): boolean };
   info: () => InfoPayload;
 }

@@ -21,6 +21,7 @@ import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCommandRoutes } from './routes/commands.js';
 import { registerDeviceRegistryRoutes } from './routes/device-registry.js';
+import { registerDeviceMqttTokenRoutes } from './routes/device-mqtt-tokens.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
@@ -104,6 +105,7 @@ export async function buildHttpsApp(
   registerTokenRoutes(app, deps);
   registerDeviceRoutes(app, deps);
   registerDeviceRegistryRoutes(app, deps);
+  registerDeviceMqttTokenRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerDeviceMetricRoutes(app, deps);

@@ -4,7 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { Aedes, type AedesPublishPacket } from 'aedes';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/index.js';
 import type { FleetChange } from '../domain/index.js';
@@ -59,6 +59,9 @@ export interface EmbeddedBroker {
   /** The message the broker holds retained on `topic`, if any. */
   retained(topic: string): Promise<Buffer | undefined>;
   address(): { host: string; port: number };
+  /** Closes the device's connection, if it has one (after its token was revoked or replaced). */
+  disconnect(deviceId: string): boolean;
+  isConnected(deviceId: string): boolean;
   /** The second (TLS) listener's address, when there is one. */
   tlsAddress(): { host: string; port: number } | undefined;
   connectedDevices(): number;
@@ -116,6 +119,8 @@ export function createEmbeddedBroker(
   let bound: { host: string; port: number } | undefined;
   let boundTls: { host: string; port: number } | undefined;
   const sockets = new Set<Socket>();
+  /** Connected clients by id (= device id), to close one whose token changed. */
+  const clients = new Map<string, Client>();
   const metrics = createBrokerMetrics(deps.metrics, () => aedes?.connectedClients ?? 0);
   const access = createDeviceAccess({
     log,
@@ -188,6 +193,10 @@ export function createEmbeddedBroker(
       ...access.hooks,
     });
     aedes = broker;
+    broker.on('client', (client) => clients.set(client.id, client));
+    broker.on('clientDisconnect', (client) => {
+      if (clients.get(client.id) === client) clients.delete(client.id);
+    });
     // Errors of one client never concern the others; aedes closes that client itself.
     broker.on('clientError', (client, err) => {
       log.debug({ deviceId: printable(client.id), err: err.message }, 'MQTT client error');
@@ -302,6 +311,14 @@ export function createEmbeddedBroker(
     },
     tlsAddress() {
       return boundTls;
+    },
+    isConnected: (deviceId) => clients.has(deviceId),
+    disconnect(deviceId) {
+      const client = clients.get(deviceId);
+      if (client === undefined) return false;
+      client.close();
+      log.info({ deviceId: printable(deviceId) }, 'device disconnected: its token changed');
+      return true;
     },
     address() {
       if (!bound) throw new CcError('INTERNAL', 'MQTT broker is not started');

@@ -212,6 +212,41 @@ export function registerDeviceAdminCommands(devices: Command): void {
 
   addServerOptions(
     devices
+      .command('token')
+      .argument('<id>', 'device id')
+      .description(
+        'issue or rotate a device’s MQTT token through the server (the old one stops at once and ' +
+          'its connection is closed), or revoke it',
+      )
+      .option('--revoke', 'revoke the token and disconnect the device')
+      .option('--json', 'print { deviceId, token, issuedAt, rotated } as JSON'),
+  ).action(async (id: string, options: ServerOptions & { revoke?: boolean; json?: boolean }) => {
+    const path = `/api/v1/devices/${encodeURIComponent(id)}/mqtt-token`;
+    if (options.revoke) {
+      await withApi(options, (api) => api.call('DELETE', path));
+      process.stdout.write(`MQTT token of ${id} revoked; the device was disconnected\n`);
+      return;
+    }
+    const issued = await withApi(options, (api) =>
+      api.call<{ deviceId: string; token: string; issuedAt: string; rotated: boolean }>(
+        'POST',
+        path,
+      ),
+    );
+    print(options.json, issued, () =>
+      [
+        `Device ${id}: MQTT token ${issued.rotated ? 'rotated (the old one no longer works)' : 'issued'}. It is shown once; store it on the device.`,
+        '',
+        `  MQTT username  ${id}`,
+        `  MQTT password  ${issued.token}`,
+        `  MQTT client id ${id}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  addServerOptions(
+    devices
       .command('discover')
       .argument('<targets...>', 'CIDR blocks (/16–/32), addresses, host names or host:port')
       .description('find devices by probing their /ws/v1/identity, and optionally add them')
