@@ -26,6 +26,12 @@ describe('command-center CLI', () => {
     [['devices']],
     [['devices', 'provision']],
     [['simulate']],
+    [['status']],
+    [['watch']],
+    [['login']],
+    [['jobs', 'pause']],
+    [['devices', 'discover']],
+    [['devices', 'token']],
   ])('prints help for %j', async (args) => {
     const res = await execCli([...args, '--help'], env);
     expect(res.code).toBe(0);

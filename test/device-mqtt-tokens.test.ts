@@ -1,7 +1,6 @@
 // Device MQTT tokens through the API: issue (shown once), rotate (the old token stops at once and
 // its connection is closed), status without the secret, revoke — each audited, admins only.
 
-import { once } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App, type StartedApp } from '../src/app.js';
@@ -64,7 +63,7 @@ describe('device MQTT tokens over the API', () => {
       token: string;
     };
     const client = await connect(first.token);
-    const closed = once(client, 'close');
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const second = await api.post(`/api/v1/devices/${DEVICE}/mqtt-token`);
     expect((second.body as { rotated: boolean }).rotated).toBe(true);
     await closed;
@@ -79,7 +78,7 @@ describe('device MQTT tokens over the API', () => {
       token: string;
     };
     const client = await connect(issued.token);
-    const closed = once(client, 'close');
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const res = await api.request('DELETE', `/api/v1/devices/${DEVICE}/mqtt-token`);
     expect(res.status, res.text).toBe(204);
     await closed;

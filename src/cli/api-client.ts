@@ -1,13 +1,15 @@
 // How CLI commands that act on a running server reach it: the server URL (--server, CC_SERVER, or
 // this machine's server found through its data directory), the certificate to trust (--ca, CC_CA,
 // or the data directory's own), and an API token (--token, CC_TOKEN, or the one `command-center
-// login` saved). Errors come back as CcErrors with the server's code and message.
+// login` saved). Errors come back as CcErrors with the server's code and message. The live stream
+// (WebSocket) is opened with the same resolution.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Agent, request, type Dispatcher } from 'undici';
+import WebSocket from 'ws';
 import { loadConfig } from '../config/index.js';
 import { CcError, ERROR_STATUS, type ErrorCode } from '../domain/index.js';
 import { readPortsState } from '../net/index.js';
@@ -97,19 +99,112 @@ export async function resolveServer(
   return { base, ca };
 }
 
+/** The API token: --token, then $CC_TOKEN, then the one `command-center login` saved for `base`. */
+export async function resolveToken(
+  options: ServerOptions,
+  base: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const token = options.token ?? env.CC_TOKEN ?? (await readSavedToken(base, env));
+  return token === undefined || token === '' ? undefined : token;
+}
+
+function noTokenError(base: string): CcError {
+  return new CcError(
+    'UNAUTHENTICATED',
+    `no API token for ${base}: run \`command-center login\`, or give --token / CC_TOKEN`,
+  );
+}
+
+// Certificate verification failures (OpenSSL's X509 names, Node's ERR_TLS_CERT_ALTNAME_INVALID)
+// and handshakes that failed otherwise (e.g. the port speaks plain HTTP).
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_/;
+const HANDSHAKE_ERROR = /^ERR_SSL_|^ERR_TLS_|^EPROTO$/;
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  return typeof code === 'string' ? code : errorCode(cause);
+}
+
+/**
+ * What a failed connection to the server means for the user: a certificate that is not trusted
+ * (TLS_INVALID, with what to do) or a server that cannot be reached.
+ */
+export function connectionFailure(err: unknown, base: string): CcError {
+  const reason = err instanceof Error ? err.message : String(err);
+  const code = errorCode(err) ?? '';
+  if (CERTIFICATE_ERROR.test(code)) {
+    return new CcError(
+      'TLS_INVALID',
+      `the certificate of ${base} is not trusted (${reason}): give the server’s certificate with ` +
+        `--ca <file> or CC_CA (download it from http://<host>:<http port>/ca.crt)`,
+    );
+  }
+  if (HANDSHAKE_ERROR.test(code)) {
+    // OpenSSL's message is "<id>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:".
+    const openssl = /SSL routines:[^:]*:([^:]+)/.exec(reason)?.[1] ?? reason.split('\n')[0];
+    return new CcError(
+      'TLS_INVALID',
+      `TLS with ${base} failed (${openssl ?? reason}): is it the server’s HTTPS port?`,
+    );
+  }
+  return new CcError('SERVER_UNREACHABLE', `cannot reach the server at ${base}: ${reason}`);
+}
+
+/** Adds what to do to a refused credential: log in again or give another token. */
+export function withLoginHint<E>(err: E): E | CcError {
+  if (
+    err instanceof CcError &&
+    (err.code === 'UNAUTHENTICATED' ||
+      err.code === 'SESSION_EXPIRED' ||
+      err.code === 'INVALID_CREDENTIALS') &&
+    !err.message.includes('command-center login')
+  ) {
+    return new CcError(
+      err.code,
+      `${err.message}: run \`command-center login\`, or give a valid --token / CC_TOKEN`,
+    );
+  }
+  return err;
+}
+
+/** Where and how to open the live stream (GET /api/v1/stream) with the same resolution as the API. */
+export interface StreamTarget {
+  base: string;
+  url: string;
+  ca: string | undefined;
+  token: string;
+}
+
+export async function resolveStreamTarget(
+  options: ServerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StreamTarget> {
+  const { base, ca } = await resolveServer(options, env);
+  const token = await resolveToken(options, base, env);
+  if (token === undefined) throw noTokenError(base);
+  return { base, url: `${base.replace(/^https:/, 'wss:')}/api/v1/stream`, ca, token };
+}
+
+/** Opens one WebSocket to the live stream, authenticated with the API token as Bearer. */
+export function openStream(target: StreamTarget, handshakeTimeoutMs = 15_000): WebSocket {
+  return new WebSocket(target.url, {
+    ...(target.ca ? { ca: target.ca } : {}),
+    minVersion: 'TLSv1.2',
+    headers: { authorization: `Bearer ${target.token}` },
+    handshakeTimeout: handshakeTimeoutMs,
+  });
+}
+
 export async function connectApi(
   options: ServerOptions,
   env: NodeJS.ProcessEnv = process.env,
   { needToken = true }: { needToken?: boolean } = {},
 ): Promise<ApiClient> {
   const { base, ca } = await resolveServer(options, env);
-  const token = options.token ?? env.CC_TOKEN ?? (await readSavedToken(base, env));
-  if (needToken && (token === undefined || token === '')) {
-    throw new CcError(
-      'UNAUTHENTICATED',
-      `no API token for ${base}: run \`command-center login\`, or give --token / CC_TOKEN`,
-    );
-  }
+  const token = await resolveToken(options, base, env);
+  if (needToken && token === undefined) throw noTokenError(base);
   const agent = new Agent({ connect: { ...(ca ? { ca } : {}), minVersion: 'TLSv1.2' } });
   return {
     base,
@@ -128,8 +223,7 @@ export async function connectApi(
           bodyTimeout: 180_000,
         });
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new CcError('DEVICE_UNREACHABLE', `cannot reach the server at ${base}: ${reason}`);
+        throw connectionFailure(err, base);
       }
       const text = await res.body.text();
       let parsed: unknown = undefined;

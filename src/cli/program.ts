@@ -7,6 +7,8 @@ import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { productVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -22,5 +24,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerLoginCommand(program);
   registerActionCommands(program);
+  registerStatusCommand(program);
+  registerWatchCommand(program);
   return program;
 }
