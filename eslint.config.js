@@ -1,4 +1,5 @@
 // Lint rules: typescript-eslint strict type-checked, with the few relaxations the codebase needs.
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,6 +11,7 @@ export default tseslint.config(
       'test-artifacts/',
       'eslint.config.js',
       'web/public/',
+      'web/dist/',
       '.tmp/',
     ],
   },
@@ -33,7 +35,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    // The dashboard runs in the browser (web/tsconfig.json gives it the DOM types).
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['**/*.test.ts', '**/*.test.tsx', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
     },

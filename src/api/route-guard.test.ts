@@ -22,8 +22,18 @@ const PUBLIC = new Set([
   'GET /index.html',
   'GET /login',
   'GET /setup',
-  'GET /app.js',
-  'GET /app.css',
+  'GET /fleet',
+  'GET /devices/:id',
+  'GET /jobs',
+  'GET /alerts',
+  'GET /wall',
+  'GET /cloud',
+  'GET /firmware',
+  'GET /network',
+  'GET /users',
+  'GET /settings',
+  'GET /favicon.svg',
+  'GET /assets/*',
 ]);
 
 let h: Harness;

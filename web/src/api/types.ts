@@ -1,0 +1,162 @@
+// The shapes the Client API answers (docs/api.md). The server validates and serializes them with
+// its schemas, so the client trusts them as typed here.
+
+export const DEVICE_STATES = [
+  'error',
+  'offline',
+  'paused',
+  'maintenance',
+  'updating',
+  'printing',
+  'idle',
+] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+export const DEVICE_KINDS = [
+  'printer',
+  'processing-station',
+  'build-unit',
+  'cooling-unit',
+] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export const JOB_STATES = [
+  'queued',
+  'printing',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const ALERT_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+export type ConsumableStatus = 'ok' | 'low' | 'empty' | 'expired';
+
+export interface Job {
+  id: string;
+  deviceId: string;
+  name: string;
+  owner: string;
+  state: JobState;
+  progress: number;
+  startedAt: string | null;
+  estimatedEndAt: string | null;
+  endedAt: string | null;
+  layer: number | null;
+  layers: number | null;
+  materialUsedG: number | null;
+  updatedAt: string;
+}
+
+export interface Alert {
+  id: string;
+  deviceId: string;
+  code: string;
+  severity: AlertSeverity;
+  message: string;
+  raisedAt: string;
+  clearedAt: string | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+}
+
+export interface Consumable {
+  deviceId: string;
+  slot: string;
+  type: string;
+  level: number;
+  status: ConsumableStatus;
+  expiresAt: string | null;
+  updatedAt: string;
+}
+
+export interface DeviceView {
+  id: string;
+  kind: DeviceKind;
+  model: string;
+  serial: string;
+  name: string;
+  siteId: string | null;
+  firmwareVersion: string;
+  address: string | null;
+  state: DeviceState;
+  lastSeenAt: string | null;
+  stateAt: string | null;
+  currentJob: Job | null;
+  consumables: Consumable[];
+  openAlerts: Alert[];
+  metrics: Record<string, { value: number; ts: string }>;
+}
+
+export interface DeviceCommand {
+  id: string;
+  deviceId: string;
+  action: 'pause' | 'resume' | 'cancel' | 'acknowledge';
+  targetId: string;
+  channel: 'web-services' | 'mqtt';
+  status: 'pending' | 'accepted' | 'rejected' | 'timed-out' | 'failed';
+  message: string | null;
+  requestedBy: string;
+  requestedAt: string;
+  completedAt: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type Role = 'admin' | 'operator' | 'dashboard' | 'user';
+
+export interface Me {
+  user: { id: string; username: string; role: Role };
+  via: 'session' | 'token';
+  expiresAt: string | null;
+  permissions: string[];
+}
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  ports: { https: number; http: number; mqtt: number };
+  setupRequired?: boolean;
+}
+
+export interface MetricPoint {
+  ts: string;
+  avg: number;
+  min: number;
+  max: number;
+}
+
+export interface MetricHistory {
+  deviceId: string;
+  from: string;
+  to: string;
+  stepSeconds: number;
+  series: { name: string; points: MetricPoint[] }[];
+}
+
+/** Messages of GET /api/v1/stream (docs/api.md, "Live stream"). */
+export type StreamMessage =
+  | {
+      type: 'hello';
+      protocol: number;
+      version: string;
+      serverTime: string;
+      coalesceMs: number;
+      user: { username: string; role: Role };
+    }
+  | { type: 'snapshot'; devices: DeviceView[] }
+  | { type: 'device'; device: DeviceView }
+  | { type: 'job'; job: Job }
+  | { type: 'alert'; alert: Alert }
+  | { type: 'command'; command: DeviceCommand }
+  | { type: 'device-removed'; deviceId: string };
