@@ -245,6 +245,54 @@ describe('API tokens', () => {
     expect((await h.call('GET', '/api/v1/devices', { token })).status).toBe(401);
   });
 
+  it('scopes a token: a weaker role, sites, API Proxy access; never stronger than its creator', async () => {
+    const admin = await h.setupAdmin();
+    const proxy = { devices: ['printer-01'], methods: ['get'], paths: ['/ws/v1/status'] };
+    const kiosk = await h.call('POST', '/api/v1/tokens', {
+      cookie: admin,
+      body: { name: 'kiosk', role: 'dashboard', sites: ['site-a', 'site-a'] },
+    });
+    expect(kiosk.status, kiosk.text).toBe(201);
+    expect(kiosk.json).toMatchObject({
+      role: 'dashboard',
+      scope: { sites: ['site-a'], proxy: null },
+    });
+    const kioskToken = (kiosk.json as { token: string }).token;
+    expect((await h.call('GET', '/api/v1/devices', { token: kioskToken })).status).toBe(200);
+    expect((await h.call('GET', '/metrics', { token: kioskToken })).status).toBe(403);
+
+    const integration = await h.call('POST', '/api/v1/tokens', {
+      cookie: admin,
+      body: { name: 'mes', role: 'user', proxy: { ...proxy, methods: ['GET'] } },
+    });
+    expect(integration.status, integration.text).toBe(201);
+    const stored = await h.store.apiTokens.get((integration.json as { id: string }).id);
+    expect(stored?.scope).toEqual({ sites: null, proxy: { ...proxy, methods: ['GET'] } });
+
+    const operator = await h.loginAs('operator', 'olga');
+    const escalate = await h.call('POST', '/api/v1/tokens', {
+      cookie: operator,
+      body: { name: 'up', role: 'admin' },
+    });
+    expect(escalate.status).toBe(403);
+    expect(escalate.json).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    const proxyByOperator = await h.call('POST', '/api/v1/tokens', {
+      cookie: operator,
+      body: { name: 'p', proxy: { ...proxy, methods: ['GET'] } },
+    });
+    expect(proxyByOperator.status).toBe(403);
+    for (const bad of [
+      { name: 'x', proxy: { ...proxy, methods: ['TRACE'] } },
+      { name: 'x', proxy: { ...proxy, paths: ['/etc/passwd'] } },
+      { name: 'x', proxy: { ...proxy, paths: ['/ws/v1/../admin'] } },
+      { name: 'x', sites: [] },
+      { name: 'x', role: 'root' },
+    ]) {
+      const res = await h.call('POST', '/api/v1/tokens', { cookie: admin, body: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+  });
+
   it('validates the token request', async () => {
     const cookie = await h.setupAdmin();
     for (const body of [

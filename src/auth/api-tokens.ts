@@ -1,12 +1,13 @@
 // API tokens for scripts and integrations: `cc_<id>_<secret>`, shown once, stored as the SHA-256 of
-// the secret, carrying their creator's role, optionally expiring, revocable.
+// the secret, optionally expiring, revocable, and scoped: a role no stronger than the creator's,
+// a subset of the creator's sites, and (for integrations) API Proxy access.
 
 import { randomBytes } from 'node:crypto';
 import { CcError, parseIso, toIso } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
-import type { ApiToken, Store } from '../store/index.js';
-import type { Principal } from './principal.js';
-import { roleHasPermission } from './permissions.js';
+import type { ApiToken, ProxyScope, Role, Store, TokenScope } from '../store/index.js';
+import { intersectSites, type Principal } from './principal.js';
+import { ROLE_PERMISSIONS, roleHasPermission } from './permissions.js';
 import { constantTimeEqual, hashSecret, randomSecret } from './secret-tokens.js';
 import type { Resolution } from './sessions.js';
 
@@ -24,6 +25,19 @@ export interface TokenSummary {
   expiresAt: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  scope: TokenScope;
+}
+
+export interface TokenRequest {
+  name: string;
+  /** Days until it expires; null for never. */
+  expiresInDays: number | null;
+  /** The token's role; defaults to the creator's and may not grant more than it. */
+  role?: Role | undefined;
+  /** Limit to these sites (within the creator's own). */
+  sites?: string[] | null | undefined;
+  /** API Proxy access; needs the creator to hold `devices:manage`. */
+  proxy?: ProxyScope | null | undefined;
 }
 
 export interface CreatedToken extends TokenSummary {
@@ -32,7 +46,7 @@ export interface CreatedToken extends TokenSummary {
 }
 
 export interface ApiTokens {
-  create(owner: Principal, name: string, expiresInDays: number | null): Promise<CreatedToken>;
+  create(owner: Principal, request: TokenRequest): Promise<CreatedToken>;
   list(owner: Principal): Promise<TokenSummary[]>;
   /** Owners revoke their own tokens; `users:manage` revokes anyone's. TOKEN_NOT_FOUND otherwise. */
   revoke(by: Principal, id: string): Promise<void>;
@@ -48,6 +62,46 @@ function summarize(t: ApiToken): TokenSummary {
     expiresAt: t.expiresAt,
     lastUsedAt: t.lastUsedAt,
     revokedAt: t.revokedAt,
+    scope: t.scope,
+  };
+}
+
+/** Whether every permission of `role` is also one of `of`'s. */
+function roleWithin(role: Role, of: Role): boolean {
+  return ROLE_PERMISSIONS[role].every((p) => roleHasPermission(of, p));
+}
+
+function scopeFor(owner: Principal, request: TokenRequest): { role: Role; scope: TokenScope } {
+  const role = request.role ?? owner.role;
+  if (!roleWithin(role, owner.role)) {
+    throw new CcError('FORBIDDEN', `a ${owner.role} cannot create a token with the role ${role}`);
+  }
+  const asked = request.sites ? [...new Set(request.sites)] : null;
+  const own = owner.sites;
+  if (asked !== null && own !== null) {
+    const outside = asked.filter((site) => !own.includes(site));
+    if (outside.length > 0) {
+      throw new CcError('FORBIDDEN', `sites outside your own scope: ${outside.join(', ')}`);
+    }
+  }
+  const proxy = request.proxy ?? null;
+  if (proxy !== null && !roleHasPermission(owner.role, 'devices:manage')) {
+    throw new CcError('FORBIDDEN', 'API Proxy tokens need the permission devices:manage');
+  }
+  const sites = asked === null ? owner.sites : intersectSites(asked, owner.sites);
+  return {
+    role,
+    scope: {
+      sites,
+      proxy:
+        proxy === null
+          ? null
+          : {
+              devices: proxy.devices === null ? null : [...new Set(proxy.devices)],
+              methods: [...new Set(proxy.methods.map((m) => m.toUpperCase()))],
+              paths: [...new Set(proxy.paths)],
+            },
+    },
   };
 }
 
@@ -58,15 +112,13 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
     failure: new CcError('UNAUTHENTICATED', 'the API token is not valid'),
   });
 
-  async function create(
-    owner: Principal,
-    name: string,
-    expiresInDays: number | null,
-  ): Promise<CreatedToken> {
+  async function create(owner: Principal, request: TokenRequest): Promise<CreatedToken> {
+    const { name, expiresInDays } = request;
     if (owner.via === 'token') {
       // A leaked token must not be able to mint longer-lived successors.
       throw new CcError('FORBIDDEN', 'API tokens can only be created from a logged-in session');
     }
+    const { role, scope } = scopeFor(owner, request);
     const id = randomBytes(8).toString('hex');
     const secret = randomSecret();
     const now = Date.now();
@@ -75,11 +127,12 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
       userId: owner.userId,
       name,
       secretHash: hashSecret(secret),
-      role: owner.role,
+      role,
       createdAt: toIso(now),
       expiresAt: expiresInDays === null ? null : toIso(now + expiresInDays * 86_400_000),
       lastUsedAt: null,
       revokedAt: null,
+      scope,
     };
     await store.apiTokens.create(token);
     logger.info({ tokenId: id, username: owner.username }, 'API token created');
@@ -126,6 +179,8 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
         via: 'token',
         tokenId: id,
         expiresAt: token.expiresAt,
+        sites: token.scope.sites,
+        proxy: token.scope.proxy,
       },
     };
   }

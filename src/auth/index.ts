@@ -1,6 +1,6 @@
 // Authentication and authorization: users, roles and permissions, setup, sessions, API tokens.
 export { createAuth, type Auth, type AuthConfig, type AuthDeps, type Credentials } from './auth.js';
-export type { ApiTokens, CreatedToken, TokenSummary } from './api-tokens.js';
+export type { ApiTokens, CreatedToken, TokenRequest, TokenSummary } from './api-tokens.js';
 export { MAX_TOKEN_DAYS } from './api-tokens.js';
 export { DEFAULT_LOGIN_LIMITS, type LoginLimiterOptions } from './login-limiter.js';
 export {
@@ -19,7 +19,7 @@ export {
   type Permission,
   type RoutePermission,
 } from './permissions.js';
-export type { Principal, UserSummary } from './principal.js';
+export { intersectSites, type Principal, type UserSummary } from './principal.js';
 export { SESSION_COOKIE, type LoginResult, type Resolution } from './sessions.js';
 export type { SetupRequest } from './setup.js';
 export { createSecretBox, loadSecretKey, type SecretBox } from './secret-box.js';

@@ -24,6 +24,10 @@ export const PERMISSIONS = [
   'docs:read',
   /** The audit log. */
   'audit:read',
+  /** Upload firmware packages and run rollouts. */
+  'firmware:manage',
+  /** Cloud enrollment, the uplink and data-sharing consent. */
+  'cloud:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

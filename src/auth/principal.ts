@@ -1,6 +1,6 @@
 // Who is making a request, once authenticated: the user, the role in force and how they proved it.
 
-import type { Role, User } from '../store/index.js';
+import type { ProxyScope, Role, User } from '../store/index.js';
 
 export interface Principal {
   userId: string;
@@ -12,6 +12,17 @@ export interface Principal {
   tokenId: string | null;
   /** When the credential stops working (session absolute expiry or token expiry). */
   expiresAt: string | null;
+  /** Site ids the principal is limited to (the user's scope narrowed by the token's); null for all. */
+  sites: string[] | null;
+  /** API Proxy access of a token with proxy scope; null otherwise (always null for sessions). */
+  proxy: ProxyScope | null;
+}
+
+/** The sites both scopes allow (null means "no limit"). */
+export function intersectSites(a: string[] | null, b: string[] | null): string[] | null {
+  if (a === null) return b === null ? null : [...b];
+  if (b === null) return [...a];
+  return a.filter((site) => b.includes(site));
 }
 
 /** The public view of a user: never the password hash. */

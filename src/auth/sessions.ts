@@ -103,6 +103,8 @@ export function createSessions(
         via: 'session',
         tokenId: null,
         expiresAt: session.expiresAt,
+        sites: null,
+        proxy: null,
       },
     };
   }

@@ -100,7 +100,28 @@ export interface ApiToken {
   expiresAt: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** What the token may reach beyond its role: sites and the API Proxy. */
+  scope: TokenScope;
 }
+
+/** Which device Web Services calls an API Proxy token may make. */
+export interface ProxyScope {
+  /** Device ids, or null for every device the token's sites allow. */
+  devices: string[] | null;
+  /** HTTP methods, upper case (e.g. ["GET"]). */
+  methods: string[];
+  /** Path prefixes under /ws/v1/ (e.g. ["/ws/v1/status"]); a prefix matches whole segments. */
+  paths: string[];
+}
+
+export interface TokenScope {
+  /** Site ids the token is limited to; null for every site its user may see. */
+  sites: string[] | null;
+  /** API Proxy access; null for none (the token cannot use the proxy). */
+  proxy: ProxyScope | null;
+}
+
+export const UNSCOPED: TokenScope = Object.freeze({ sites: null, proxy: null });
 
 export interface DeviceRepository {
   get(id: string): Promise<Device | undefined>;

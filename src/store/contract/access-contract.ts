@@ -38,6 +38,7 @@ function token(over: Partial<ApiToken> = {}): ApiToken {
     expiresAt: null,
     lastUsedAt: null,
     revokedAt: null,
+    scope: { sites: null, proxy: null },
     ...over,
   };
 }
@@ -113,6 +114,12 @@ export function accessContract(store: () => Store): void {
       await store().apiTokens.create(token());
       await store().apiTokens.create(token({ id: 't2', createdAt: at(1), expiresAt: at(99) }));
       await store().apiTokens.create(token({ id: 't3', userId: 'u2' }));
+      const scope = {
+        sites: ['site-a'],
+        proxy: { devices: null, methods: ['GET'], paths: ['/ws/v1/status'] },
+      };
+      await store().apiTokens.create(token({ id: 't4', userId: 'u2', scope }));
+      expect((await store().apiTokens.get('t4'))?.scope).toEqual(scope);
       expect(await store().apiTokens.get('t1')).toEqual(token());
       expect((await store().apiTokens.listForUser('u1')).map((t) => t.id)).toEqual(['t1', 't2']);
       await store().apiTokens.revoke('t1', at(10));

@@ -8,6 +8,7 @@ import type {
   Role,
   SessionRepository,
   SettingRepository,
+  TokenScope,
   User,
   UserRepository,
 } from '../store.js';
@@ -38,7 +39,13 @@ function rowToToken(r: Selectable<ApiTokensTable>): ApiToken {
     expiresAt: fromMsOrNull(r.expires_at),
     lastUsedAt: fromMsOrNull(r.last_used_at),
     revokedAt: fromMsOrNull(r.revoked_at),
+    scope: parseScope(r.scope),
   };
+}
+
+function parseScope(text: string): TokenScope {
+  const raw = JSON.parse(text) as Partial<TokenScope>;
+  return { sites: raw.sites ?? null, proxy: raw.proxy ?? null };
 }
 
 export function createDeviceCredentialRepository(db: Kysely<Database>): DeviceCredentialRepository {
@@ -194,6 +201,7 @@ export function createApiTokenRepository(db: Kysely<Database>): ApiTokenReposito
         expires_at: toMsOrNull(t.expiresAt, 'expiresAt'),
         last_used_at: toMsOrNull(t.lastUsedAt, 'lastUsedAt'),
         revoked_at: toMsOrNull(t.revokedAt, 'revokedAt'),
+        scope: JSON.stringify(t.scope),
       };
       await withConstraints(`API token ${t.id}`, () =>
         db.insertInto('api_tokens').values(row).execute(),

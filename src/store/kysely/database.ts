@@ -104,6 +104,8 @@ export interface ApiTokensTable {
   expires_at: NullableMillis;
   last_used_at: NullableMillis;
   revoked_at: NullableMillis;
+  /** JSON of TokenScope; '{}' for an unscoped token. */
+  scope: string;
 }
 
 export interface SettingsTable {

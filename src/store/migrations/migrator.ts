@@ -7,11 +7,13 @@ import { CcError } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import { initialMigration } from './001-initial.js';
 import { deviceRegistryMigration } from './002-device-registry.js';
+import { tokenScopeMigration } from './003-token-scope.js';
 
 /** Ordered by name; never rename or edit a released migration — add a new one. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['001_initial', initialMigration],
   ['002_device_registry', deviceRegistryMigration],
+  ['003_token_scope', tokenScopeMigration],
 ];
 
 const provider: MigrationProvider = {
