@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execCli } from './fixtures/server-process.js';
 import { makeTempDir, testEnv, type TestDataDir } from './fixtures/test-config.js';
 
-describe('command-center CLI', () => {
+describe('command-center CLI', { timeout: 120_000 }, () => {
   let data: TestDataDir;
   let env: Record<string, string>;
 

@@ -6,7 +6,7 @@ import type { FieldSpec } from './config-schema.js';
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string; fix: string };
 
 export function parsePortRange(text: string): PortRange | null {
-  const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5}))?\s*$/.exec(text);
+  const m = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(text.trim()); // trim first: no ReDoS
   if (!m) return null;
   const from = Number(m[1]);
   const to = m[2] === undefined ? from : Number(m[2]);
