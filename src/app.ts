@@ -10,10 +10,16 @@ import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
 import { createDeviceServices } from './devices/index.js';
 import { createIngest } from './ingest/index.js';
-import { allocatePorts, ensureTlsCertificate, tlsServerOptions } from './net/index.js';
+import {
+  allocatePorts,
+  ensureTlsCertificate,
+  rememberPorts,
+  tlsServerOptions,
+} from './net/index.js';
 import type { Logger, Registry } from './observability/index.js';
 import { createMetricsRegistry } from './observability/index.js';
 import { createSimulator, planFleet } from './simulator/index.js';
+import { createApiProxy } from './proxy/index.js';
 import { openStore } from './store/index.js';
 import { productVersion } from './cli/version.js';
 
@@ -23,6 +29,8 @@ export interface AppPorts {
   mqtt: number;
   /** MQTT over TLS, when `mqtt.tls` is on. */
   mqtts?: number;
+  /** The API Proxy, when `apiProxy.enabled` is on. */
+  apiProxy?: number;
 }
 
 export interface StartedApp {
@@ -34,6 +42,8 @@ export interface StartedApp {
     mqtt: string;
     mqtts?: string;
     http: string;
+    /** Base of proxied device calls: `<apiProxy>/devices/<id>/ws/v1/…`. */
+    apiProxy?: string;
   };
   /** One-time link that creates the first admin; null once an admin exists. */
   setupUrl: string | null;
@@ -65,13 +75,21 @@ export function createApp(config: AppConfig, logger: Logger): App {
         http: config.ports.http,
         mqtt: config.ports.mqtt,
         mqtts: config.ports.mqtt,
+        apiProxy: config.ports.apiProxy,
       },
-      services: config.mqtt.tls ? ['https', 'http', 'mqtt', 'mqtts'] : ['https', 'http', 'mqtt'],
+      services: [
+        'https',
+        'http',
+        'mqtt',
+        ...(config.mqtt.tls ? (['mqtts'] as const) : []),
+        ...(config.apiProxy.enabled ? (['apiProxy'] as const) : []),
+      ],
       host: config.bindHost,
       stateFile: join(config.dataDir, 'ports.json'),
       logger: logger.child({ subsystem: 'net' }),
     });
     const mqttsPort = config.mqtt.tls ? ports.mqtts : undefined;
+    let apiProxyPort: number | undefined;
 
     const tls = await ensureTlsCertificate({
       dataDir: config.dataDir,
@@ -166,6 +184,8 @@ export function createApp(config: AppConfig, logger: Logger): App {
             http: ports.http,
             mqtt: ports.mqtt,
             ...(mqttsPort !== undefined ? { mqtts: mqttsPort } : {}),
+            // Read at request time: the proxy starts after the API.
+            ...(apiProxyPort !== undefined ? { apiProxy: apiProxyPort } : {}),
           },
         }),
       },
@@ -182,6 +202,41 @@ export function createApp(config: AppConfig, logger: Logger): App {
     );
     await api.start();
     stoppers.push(() => api.stop());
+
+    if (config.apiProxy.enabled) {
+      const proxy = createApiProxy(
+        {
+          auth,
+          registry: devices.registry,
+          fleet: ingest.fleet,
+          audit: store.audit,
+          logger: logger.child({ subsystem: 'proxy' }),
+          metrics,
+        },
+        {
+          host: config.bindHost,
+          port: ports.apiProxy,
+          range: config.ports.apiProxy,
+          exclude: [
+            ports.https,
+            ports.http,
+            ports.mqtt,
+            ...(mqttsPort !== undefined ? [mqttsPort] : []),
+          ],
+          tls: tlsServerOptions(tls),
+          maxBodyBytes: config.apiProxy.maxBodyBytes,
+          maxResponseBytes: config.apiProxy.maxResponseBytes,
+          timeoutMs: config.apiProxy.timeoutMs,
+          ratePerMinute: config.apiProxy.ratePerMinute,
+          concurrencyPerDevice: config.apiProxy.concurrencyPerDevice,
+        },
+      );
+      apiProxyPort = await proxy.start();
+      stoppers.push(() => proxy.stop());
+      if (apiProxyPort !== ports.apiProxy) {
+        await rememberPorts(join(config.dataDir, 'ports.json'), { apiProxy: apiProxyPort });
+      }
+    }
 
     let demoDevices = 0;
     if (config.demo.enabled && config.demo.devices > 0) {
@@ -208,6 +263,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         http: ports.http,
         mqtt: ports.mqtt,
         ...(mqttsPort !== undefined ? { mqtts: mqttsPort } : {}),
+        ...(apiProxyPort !== undefined ? { apiProxy: apiProxyPort } : {}),
       },
       urls: {
         dashboard: `${httpsBase}/`,
@@ -218,6 +274,9 @@ export function createApp(config: AppConfig, logger: Logger): App {
           ? { mqtts: `mqtts://${formatHost(publicHost)}:${mqttsPort}` }
           : {}),
         http: `http://${formatHost(publicHost)}:${ports.http}`,
+        ...(apiProxyPort !== undefined
+          ? { apiProxy: `https://${formatHost(publicHost)}:${apiProxyPort}` }
+          : {}),
       },
       setupUrl: setupToken ? `${httpsBase}/setup#token=${setupToken}` : null,
       certificate: {

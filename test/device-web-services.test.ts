@@ -122,6 +122,10 @@ describe('device Web Services', () => {
     expect(
       (await api.post('/api/v1/auth/login', { username: 'admin', password: PASSWORD })).status,
     ).toBe(200);
+    // Devices are put only in sites that exist.
+    for (const id of ['hall-a', 'hall-b']) {
+      expect((await api.post('/api/v1/sites', { id, name: id })).status).toBe(201);
+    }
   });
 
   afterAll(async () => {

@@ -12,7 +12,9 @@ import {
   createAuth,
   createSecretBox,
   hashPassword,
+  type AuditThrottleOptions,
   type Auth,
+  type AuthConfig,
   type LoginLimiterOptions,
 } from '../auth/index.js';
 import { createDeviceServices, type DeviceServices } from '../devices/index.js';
@@ -148,8 +150,19 @@ export interface Harness {
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
   /** Creates the first admin through the API and logs in; returns the session cookie. */
   setupAdmin(): Promise<string>;
-  /** Creates a user with a role directly in the store and logs in; returns the session cookie. */
-  loginAs(role: 'admin' | 'operator' | 'dashboard' | 'user', username: string): Promise<string>;
+  /**
+   * Creates a user with a role (and optionally a site scope) directly in the store and logs in;
+   * returns the session cookie.
+   */
+  loginAs(
+    role: 'admin' | 'operator' | 'dashboard' | 'user',
+    username: string,
+    options?: { sites?: string[] | null },
+  ): Promise<string>;
+  /** Logs in an existing user; returns the session cookie. */
+  login(username: string, password?: string): Promise<string>;
+  /** Creates sites directly in the store. */
+  createSites(...ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,7 +189,8 @@ export async function startHarness(
     stream?: Partial<ApiServerOptions['stream']>;
     bodyLimit?: number;
     loginLimits?: LoginLimiterOptions;
-    auth?: { sessionHours: number; sessionIdleMinutes: number };
+    auth?: AuthConfig;
+    auditThrottle?: AuditThrottleOptions;
     devices?: Partial<DeviceServicesConfig>;
   } = {},
 ): Promise<Harness> {
@@ -185,7 +199,12 @@ export async function startHarness(
   const store = await createSqliteStore({ file: join(dir, 'cc.db'), logger });
   await store.migrate();
   const auth = createAuth(
-    { store, logger, ...(over.loginLimits ? { loginLimits: over.loginLimits } : {}) },
+    {
+      store,
+      logger,
+      ...(over.loginLimits ? { loginLimits: over.loginLimits } : {}),
+      ...(over.auditThrottle ? { auditThrottle: over.auditThrottle } : {}),
+    },
     over.auth ?? { sessionHours: 12, sessionIdleMinutes: 60 },
   );
   const setupToken = await auth.prepareSetup();
@@ -320,7 +339,7 @@ export async function startHarness(
         }),
       );
     },
-    async loginAs(role, username) {
+    async loginAs(role, username, options = {}) {
       await store.users.create({
         id: `u-${username}`,
         username,
@@ -328,10 +347,25 @@ export async function startHarness(
         passwordHash: await hashPassword(PASSWORD),
         createdAt: new Date().toISOString(),
         disabledAt: null,
+        sites: options.sites ?? null,
       });
       return cookieOf(
         await call('POST', '/api/v1/auth/login', { body: { username, password: PASSWORD } }),
       );
+    },
+    async login(username, password = PASSWORD) {
+      return cookieOf(await call('POST', '/api/v1/auth/login', { body: { username, password } }));
+    },
+    async createSites(...ids) {
+      for (const id of ids) {
+        await store.sites.create({
+          id,
+          name: `Site ${id}`,
+          description: null,
+          timezone: null,
+          createdAt: new Date().toISOString(),
+        });
+      }
     },
     async close() {
       await agent.close();

@@ -23,7 +23,7 @@ export interface InfoPayload {
   version: string;
   startedAt: string;
   uptimeSeconds: number;
-  ports: { https: number; http: number; mqtt: number; mqtts?: number };
+  ports: { https: number; http: number; mqtt: number; mqtts?: number; apiProxy?: number };
 }
 
 export interface ApiDeps {

@@ -28,6 +28,7 @@ function expectCleanError(answer: Answer, status: number, errorCode?: string): v
 beforeAll(async () => {
   h = await startHarness();
   admin = await h.setupAdmin();
+  await h.createSites('site-a', 'site-b');
   operator = await h.loginAs('operator', 'olivia');
   device = await startFakeDevice();
   device.on('/ws/v1/status', (_req, res) =>
@@ -231,8 +232,9 @@ describe('removal and audit', () => {
     expectCleanError(await h.call('DELETE', '/api/v1/devices/fake-01', { cookie: admin }), 404);
     const audit = await h.call('GET', '/api/v1/audit?limit=50', { cookie: admin });
     expect(audit.status, audit.text).toBe(200);
-    const entries = (audit.json as { items: { action: string; outcome: string; actor: string }[] })
-      .items;
+    const entries = (
+      audit.json as { items: { action: string; outcome: string; actor: string }[] }
+    ).items.filter((e) => e.action.startsWith('device.'));
     const seen = entries.map((e) => `${e.action}:${e.outcome}`);
     expect(seen).toEqual(
       expect.arrayContaining([

@@ -27,12 +27,16 @@ import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoutes, type Readiness } from './routes/health.js';
 import { registerInfoRoutes } from './routes/info.js';
+import { registerInviteRoutes } from './routes/invites.js';
+import { registerOrganizationRoutes } from './routes/organization.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerPrometheusRoutes } from './routes/prometheus.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerSetupRoutes } from './routes/setup.js';
+import { registerSiteRoutes } from './routes/sites.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerUserRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface HttpsAppOptions {
@@ -103,6 +107,10 @@ export async function buildHttpsApp(
   registerSetupRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);
+  registerUserRoutes(app, deps);
+  registerInviteRoutes(app, deps);
+  registerOrganizationRoutes(app, deps);
+  registerSiteRoutes(app, deps);
   registerDeviceRoutes(app, deps);
   registerDeviceRegistryRoutes(app, deps);
   registerDeviceMqttTokenRoutes(app, deps);

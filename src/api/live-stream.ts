@@ -3,8 +3,13 @@
 // alerts are sent in order. A client that does not read falls behind only up to a bound: while
 // its socket buffer is over the limit nothing more is written (pending device updates stay at one
 // per device), and if it stays over for longer than a grace period it is disconnected.
+// A site-scoped client sees only devices of its sites (and their jobs, alerts and commands); a
+// device that leaves its scope is sent to it as removed. Connections of a user whose access changed
+// (disabled, deleted, new role or sites, sessions ended) are closed, so they reconnect with the
+// access they have now.
 
 import type { Principal } from '../auth/index.js';
+import { deviceVisible } from './device-scope.js';
 import type { DeviceView, FleetChange, FleetReader } from '../domain/index.js';
 import type { Logger, Registry } from '../observability/index.js';
 import { Counter, Gauge } from '../observability/index.js';
@@ -50,6 +55,8 @@ export interface LiveStreamStats {
 export interface LiveStream {
   start(): void;
   attach(socket: StreamSocket, principal: Principal): void;
+  /** Closes every connection of the user (their access changed); returns how many. */
+  closeUser(userId: string): number;
   stats(): LiveStreamStats;
   stop(): void;
 }
@@ -57,10 +64,14 @@ export interface LiveStream {
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_POLICY_VIOLATION = 1008;
+export const ACCESS_CHANGED_REASON = 'access changed';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Client {
   socket: StreamSocket;
+  principal: Principal;
+  /** For a scoped client: the devices it was shown (to tell it when one leaves its scope). */
+  shown: Set<string> | null;
   devices: Map<string, DeviceView>;
   events: string[];
   overSince: number | null;
@@ -118,16 +129,55 @@ export function createLiveStream(deps: LiveStreamDeps, options: LiveStreamOption
     setTimeout(() => client.socket.terminate(), 1000).unref();
   }
 
+  function deviceOf(change: FleetChange): string {
+    switch (change.type) {
+      case 'device':
+        return change.device.id;
+      case 'device-removed':
+        return change.deviceId;
+      case 'job':
+        return change.job.deviceId;
+      case 'alert':
+        return change.alert.deviceId;
+      case 'command':
+        return change.command.deviceId;
+    }
+  }
+
+  function push(client: Client, event: string): void {
+    client.events.push(event);
+    if (client.events.length > maxQueued) closeSlow(client, 'event queue full');
+  }
+
+  /** What a scoped client is told of a change: the change, a removal, or nothing. */
+  function scopedChange(client: Client, change: FleetChange): FleetChange | null {
+    const shown = client.shown;
+    if (shown === null) return change;
+    const deviceId = deviceOf(change);
+    if (change.type === 'device-removed') {
+      return shown.delete(deviceId) ? change : null;
+    }
+    const device = change.type === 'device' ? change.device : deps.fleet.get(deviceId);
+    if (device && deviceVisible(client.principal, device)) {
+      shown.add(deviceId);
+      return change;
+    }
+    // Moved out of the client's sites: gone, as far as this client is concerned.
+    client.devices.delete(deviceId);
+    return shown.delete(deviceId) ? { type: 'device-removed', deviceId } : null;
+  }
+
   function onChange(change: FleetChange): void {
     const event = change.type === 'device' ? undefined : JSON.stringify(change);
     for (const client of clients) {
-      if (change.type === 'device') {
-        client.devices.set(change.device.id, change.device);
-      } else if (event !== undefined) {
+      const seen = scopedChange(client, change);
+      if (seen === null) continue;
+      if (seen.type === 'device') {
+        client.devices.set(seen.device.id, seen.device);
+      } else {
         // A removed device's pending update would otherwise follow its removal.
-        if (change.type === 'device-removed') client.devices.delete(change.deviceId);
-        client.events.push(event);
-        if (client.events.length > maxQueued) closeSlow(client, 'event queue full');
+        if (seen.type === 'device-removed') client.devices.delete(seen.deviceId);
+        push(client, seen === change && event !== undefined ? event : JSON.stringify(seen));
       }
     }
   }
@@ -162,6 +212,8 @@ export function createLiveStream(deps: LiveStreamDeps, options: LiveStreamOption
   function attach(socket: StreamSocket, principal: Principal): void {
     const client: Client = {
       socket,
+      principal,
+      shown: principal.sites === null ? null : new Set(),
       devices: new Map(),
       events: [],
       overSince: null,
@@ -188,10 +240,23 @@ export function createLiveStream(deps: LiveStreamDeps, options: LiveStreamOption
         version: deps.version,
         serverTime: new Date().toISOString(),
         coalesceMs: options.coalesceMs,
-        user: { username: principal.username, role: principal.role },
+        user: { username: principal.username, role: principal.role, sites: principal.sites },
       }),
     );
-    socket.send(JSON.stringify({ type: 'snapshot', devices: deps.fleet.list() }));
+    const devices = deps.fleet.list().filter((d) => deviceVisible(principal, d));
+    for (const d of devices) client.shown?.add(d.id);
+    socket.send(JSON.stringify({ type: 'snapshot', devices }));
+  }
+
+  function closeUser(userId: string): number {
+    let closed = 0;
+    for (const client of [...clients]) {
+      if (client.principal.userId !== userId) continue;
+      drop(client);
+      client.socket.close(CLOSE_POLICY_VIOLATION, ACCESS_CHANGED_REASON);
+      closed += 1;
+    }
+    return closed;
   }
 
   return {
@@ -204,6 +269,7 @@ export function createLiveStream(deps: LiveStreamDeps, options: LiveStreamOption
       heartbeatTimer ??= setInterval(heartbeat, options.heartbeatMs ?? 30_000);
     },
     attach,
+    closeUser,
     stats() {
       let pendingDevices = 0;
       let queuedEvents = 0;

@@ -58,6 +58,8 @@ export function createApiServer(deps: ApiDeps, options: ApiServerOptions): ApiSe
     },
     options.stream,
   );
+  // A user whose access changed reconnects and is authorized afresh.
+  let stopWatchingAccess: (() => void) | undefined;
   const readiness: Readiness = {
     check: async () => {
       await deps.store.users.count();
@@ -95,12 +97,15 @@ export function createApiServer(deps: ApiDeps, options: ApiServerOptions): ApiSe
     httpsPort = portOf(https);
     await http.listen({ host: options.host, port: options.httpPort });
     stream.start();
+    stopWatchingAccess = deps.auth.users.onAccessChange((userId) => stream.closeUser(userId));
     urls.https = `https://${formatHost(options.host)}:${httpsPort}`;
     urls.http = `http://${formatHost(options.host)}:${portOf(http)}`;
     deps.logger.info({ https: urls.https, http: urls.http }, 'API listening');
   }
 
   async function stop(): Promise<void> {
+    stopWatchingAccess?.();
+    stopWatchingAccess = undefined;
     stream.stop();
     await http?.close();
     await https?.close();

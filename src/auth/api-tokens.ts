@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { CcError, parseIso, toIso } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { ApiToken, ProxyScope, Role, Store, TokenScope } from '../store/index.js';
-import { intersectSites, type Principal } from './principal.js';
+import type { AuditTrail } from './audit-trail.js';
+import { actorName, intersectSites, type Principal } from './principal.js';
 import { ROLE_PERMISSIONS, roleHasPermission } from './permissions.js';
 import { constantTimeEqual, hashSecret, randomSecret } from './secret-tokens.js';
 import type { Resolution } from './sessions.js';
@@ -46,10 +47,16 @@ export interface CreatedToken extends TokenSummary {
 }
 
 export interface ApiTokens {
-  create(owner: Principal, request: TokenRequest): Promise<CreatedToken>;
+  /** `source`: the client address, for the audit log. */
+  create(owner: Principal, request: TokenRequest, source?: string | null): Promise<CreatedToken>;
   list(owner: Principal): Promise<TokenSummary[]>;
   /** Owners revoke their own tokens; `users:manage` revokes anyone's. TOKEN_NOT_FOUND otherwise. */
-  revoke(by: Principal, id: string): Promise<void>;
+  revoke(by: Principal, id: string, source?: string | null): Promise<void>;
+  /**
+   * The token's principal. Its sites are the token's narrowed by its user's sites *now*, so
+   * narrowing a user narrows their tokens at once; a token whose role the user no longer holds
+   * (the user was demoted) stops working.
+   */
   resolve(token: string): Promise<Resolution>;
 }
 
@@ -67,7 +74,7 @@ function summarize(t: ApiToken): TokenSummary {
 }
 
 /** Whether every permission of `role` is also one of `of`'s. */
-function roleWithin(role: Role, of: Role): boolean {
+export function roleWithin(role: Role, of: Role): boolean {
   return ROLE_PERMISSIONS[role].every((p) => roleHasPermission(of, p));
 }
 
@@ -105,14 +112,22 @@ function scopeFor(owner: Principal, request: TokenRequest): { role: Role; scope:
   };
 }
 
-export function createApiTokens(deps: { store: Store; logger: Logger }): ApiTokens {
-  const { store, logger } = deps;
+export function createApiTokens(deps: {
+  store: Store;
+  logger: Logger;
+  audit: AuditTrail;
+}): ApiTokens {
+  const { store, logger, audit } = deps;
   const lastTouched = new Map<string, number>();
   const invalid = (): Resolution => ({
     failure: new CcError('UNAUTHENTICATED', 'the API token is not valid'),
   });
 
-  async function create(owner: Principal, request: TokenRequest): Promise<CreatedToken> {
+  async function create(
+    owner: Principal,
+    request: TokenRequest,
+    source: string | null = null,
+  ): Promise<CreatedToken> {
     const { name, expiresInDays } = request;
     if (owner.via === 'token') {
       // A leaked token must not be able to mint longer-lived successors.
@@ -136,6 +151,20 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
     };
     await store.apiTokens.create(token);
     logger.info({ tokenId: id, username: owner.username }, 'API token created');
+    await audit.record({
+      actor: actorName(owner),
+      action: 'token.create',
+      target: id,
+      outcome: 'ok',
+      source,
+      details: {
+        name,
+        role,
+        sites: scope.sites,
+        proxy: scope.proxy !== null,
+        expiresAt: token.expiresAt,
+      },
+    });
     return { ...summarize(token), token: `cc_${id}_${secret}` };
   }
 
@@ -143,7 +172,7 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
     return (await store.apiTokens.listForUser(owner.userId)).map(summarize);
   }
 
-  async function revoke(by: Principal, id: string): Promise<void> {
+  async function revoke(by: Principal, id: string, source: string | null = null): Promise<void> {
     const token = await store.apiTokens.get(id);
     const allowed =
       token && (token.userId === by.userId || roleHasPermission(by.role, 'users:manage'));
@@ -151,6 +180,14 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
     if (token.revokedAt === null) await store.apiTokens.revoke(id, toIso(Date.now()));
     lastTouched.delete(id);
     logger.info({ tokenId: id, username: by.username }, 'API token revoked');
+    await audit.record({
+      actor: actorName(by),
+      action: 'token.revoke',
+      target: id,
+      outcome: 'ok',
+      source,
+      details: { name: token.name, owner: token.userId === by.userId ? 'self' : token.userId },
+    });
   }
 
   async function resolve(value: string): Promise<Resolution> {
@@ -167,6 +204,14 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
     }
     const user = await store.users.get(token.userId);
     if (!user || user.disabledAt !== null) return invalid();
+    if (!roleWithin(token.role, user.role)) {
+      return {
+        failure: new CcError(
+          'UNAUTHENTICATED',
+          `the API token's role ${token.role} is more than its user now holds; create a new token`,
+        ),
+      };
+    }
     if (now - (lastTouched.get(id) ?? 0) >= TOUCH_INTERVAL_MS) {
       lastTouched.set(id, now);
       await store.apiTokens.touch(id, toIso(now));
@@ -179,7 +224,7 @@ export function createApiTokens(deps: { store: Store; logger: Logger }): ApiToke
         via: 'token',
         tokenId: id,
         expiresAt: token.expiresAt,
-        sites: token.scope.sites,
+        sites: intersectSites(token.scope.sites, user.sites),
         proxy: token.scope.proxy,
       },
     };

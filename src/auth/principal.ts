@@ -25,6 +25,17 @@ export function intersectSites(a: string[] | null, b: string[] | null): string[]
   return a.filter((site) => b.includes(site));
 }
 
+/** Whether a principal limited to `sites` (null: every site) may see something in `siteId`. A
+ * device with no site, or with a site id that names no site, is visible to unscoped principals only. */
+export function siteVisible(sites: readonly string[] | null, siteId: string | null): boolean {
+  return sites === null || (siteId !== null && sites.includes(siteId));
+}
+
+/** How a principal is named in audit records: the user, marked when acting through an API token. */
+export function actorName(principal: Principal): string {
+  return principal.via === 'token' ? `${principal.username} (token)` : principal.username;
+}
+
 /** The public view of a user: never the password hash. */
 export interface UserSummary {
   id: string;

@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { CcError, nowIso, parseIso, toIso } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Store, User } from '../store/index.js';
+import type { AuditTrail } from './audit-trail.js';
 import { checkPasswordPolicy, checkUsername, hashPassword } from './passwords.js';
 import { constantTimeEqual, hashSecret, randomSecret } from './secret-tokens.js';
+import { ensureOrganization } from './sites.js';
 
 export const SETUP_TOKEN_HASH_KEY = 'setup.tokenHash';
 export const SETUP_TOKEN_EXPIRES_KEY = 'setup.expiresAt';
@@ -24,11 +26,11 @@ export interface Setup {
   /** True while no user exists. */
   required(): Promise<boolean>;
   /** Creates the first admin; SETUP_ALREADY_DONE once a user exists, SETUP_TOKEN_INVALID on a bad token. */
-  complete(request: SetupRequest): Promise<User>;
+  complete(request: SetupRequest, source?: string | null): Promise<User>;
 }
 
-export function createSetup(deps: { store: Store; logger: Logger }): Setup {
-  const { store, logger } = deps;
+export function createSetup(deps: { store: Store; logger: Logger; audit: AuditTrail }): Setup {
+  const { store, logger, audit } = deps;
   // Serializes completions in this process so two racing requests cannot both create an admin.
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -49,7 +51,7 @@ export function createSetup(deps: { store: Store; logger: Logger }): Setup {
     return token;
   }
 
-  async function completeNow(request: SetupRequest): Promise<User> {
+  async function completeNow(request: SetupRequest, source: string | null): Promise<User> {
     if (!(await required())) {
       throw new CcError('SETUP_ALREADY_DONE', 'setup is already done; log in instead');
     }
@@ -73,16 +75,27 @@ export function createSetup(deps: { store: Store; logger: Logger }): Setup {
       passwordHash: await hashPassword(request.password),
       createdAt: nowIso(),
       disabledAt: null,
+      sites: null,
+      lastLoginAt: null,
     };
     await store.users.create(user);
     await store.settings.remove(SETUP_TOKEN_HASH_KEY);
     await store.settings.remove(SETUP_TOKEN_EXPIRES_KEY);
+    const organization = await ensureOrganization(store);
+    await audit.record({
+      actor: user.username,
+      action: 'setup.complete',
+      target: user.id,
+      outcome: 'ok',
+      source,
+      details: { role: user.role, organization: organization.name },
+    });
     logger.info({ username: user.username }, 'first administrator created');
     return user;
   }
 
-  function complete(request: SetupRequest): Promise<User> {
-    const result = queue.then(() => completeNow(request));
+  function complete(request: SetupRequest, source: string | null = null): Promise<User> {
+    const result = queue.then(() => completeNow(request, source));
     queue = result.catch(() => undefined);
     return result;
   }

@@ -234,6 +234,23 @@ export const CONFIG_SCHEMA: SectionSpec = {
       unit: 'min',
       description: 'A session ends after this long without use.',
     },
+    loginMaxFailures: {
+      type: 'integer',
+      default: 5,
+      min: 1,
+      max: 1000,
+      description:
+        'Failed logins for one user name within 15 minutes, from any address, that lock the account.',
+    },
+    lockoutMinutes: {
+      type: 'integer',
+      default: 15,
+      min: 1,
+      max: 1440,
+      unit: 'min',
+      description:
+        'How long the first lockout lasts; each further one in a row doubles it, up to a day.',
+    },
   },
   devices: {
     pollActiveMs: {
@@ -314,6 +331,55 @@ export const CONFIG_SCHEMA: SectionSpec = {
       min: 1,
       max: 1024,
       description: 'Most addresses probed at the same time by device discovery.',
+    },
+  },
+  apiProxy: {
+    enabled: {
+      type: 'boolean',
+      default: true,
+      description:
+        "Serve the API Proxy (integration tokens with proxy scope call devices' Web Services) on the first free port of ports.apiProxy.",
+    },
+    maxBodyBytes: {
+      type: 'integer',
+      default: MIB,
+      min: 1024,
+      max: 64 * MIB,
+      unit: 'bytes',
+      description: 'Largest request body forwarded to a device; a larger one is answered 413.',
+    },
+    maxResponseBytes: {
+      type: 'integer',
+      default: MIB,
+      min: 4096,
+      max: 64 * MIB,
+      unit: 'bytes',
+      description:
+        'Largest device answer passed back; a larger one is cut off and answered 502 DEVICE_RESPONSE_TOO_LARGE.',
+    },
+    timeoutMs: {
+      type: 'integer',
+      default: 10_000,
+      min: 100,
+      max: 300_000,
+      unit: 'ms',
+      description:
+        'Longest one proxied call may take (connect, TLS, request, answer); then 504 DEVICE_TIMEOUT.',
+    },
+    ratePerMinute: {
+      type: 'integer',
+      default: 120,
+      min: 1,
+      max: 100_000,
+      description: 'Calls one API token may make per minute (bursts up to this many); then 429.',
+    },
+    concurrencyPerDevice: {
+      type: 'integer',
+      default: 4,
+      min: 1,
+      max: 64,
+      description:
+        'Proxied calls in flight to one device at a time (its connection pool); more are answered 503.',
     },
   },
   demo: {

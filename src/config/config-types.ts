@@ -69,6 +69,10 @@ export interface AppConfig {
     sessionHours: number;
     /** Session expires after this many minutes without use. */
     sessionIdleMinutes: number;
+    /** Failed logins for one user name (within 15 min) that lock the account. */
+    loginMaxFailures: number;
+    /** The first lockout's length; each further lockout in a row doubles it (up to a day). */
+    lockoutMinutes: number;
   };
   devices: {
     pollActiveMs: number;
@@ -81,6 +85,20 @@ export interface AppConfig {
     offlineAfterMs: number;
     commandTimeoutMs: number;
     discoveryConcurrency: number;
+  };
+  apiProxy: {
+    /** Serve the API Proxy on the first free port of ports.apiProxy. */
+    enabled: boolean;
+    /** Largest request body forwarded to a device, in bytes. */
+    maxBodyBytes: number;
+    /** Largest device answer passed back, in bytes. */
+    maxResponseBytes: number;
+    /** Longest one proxied call may take, in ms. */
+    timeoutMs: number;
+    /** Calls one API token may make per minute. */
+    ratePerMinute: number;
+    /** Proxied calls in flight to one device at a time. */
+    concurrencyPerDevice: number;
   };
   demo: {
     /** Run a simulated fleet in the same process (npm start). */

@@ -127,7 +127,7 @@ describe('job commands over Web Services', () => {
     expect(one.json).toMatchObject({ id: items[0]!.id });
     const filtered = await h.call('GET', '/api/v1/commands?status=timed-out', { cookie: admin });
     expect((filtered.json as { items: Command[] }).items).toHaveLength(1);
-    const audit = await h.call('GET', '/api/v1/audit?actor=olivia', { cookie: admin });
+    const audit = await h.call('GET', '/api/v1/audit?actor=olivia&action=job.*', { cookie: admin });
     const outcomes = (audit.json as { items: { action: string; outcome: string }[] }).items.map(
       (e) => `${e.action}:${e.outcome}`,
     );

@@ -46,6 +46,11 @@ export {
   type DiscoveryTarget,
 } from './discovery.js';
 export {
+  createPinnedConnector,
+  pinMismatchOf,
+  type PinnedConnectorOptions,
+} from './pinned-connector.js';
+export {
   createWsClient,
   normalizeBaseUrl,
   type DeviceCredential,

@@ -15,8 +15,7 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
-import { Pool, buildConnector, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import {
   CcError,
   isCcError,
@@ -32,6 +31,12 @@ import {
 } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import { wsValidators, type Checker } from './ws-schemas.js';
+import {
+  createPinnedConnector,
+  PIN_MISMATCH,
+  serverName,
+  type PinMismatchError,
+} from './pinned-connector.js';
 
 export interface DeviceCredential {
   username: string;
@@ -144,12 +149,6 @@ export function normalizeBaseUrl(input: string): string {
   return `https://${url.hostname}:${port}`;
 }
 
-/** Host for TLS SNI: none for IP literals (RFC 6066 forbids them). */
-function serverName(hostname: string): string | undefined {
-  const bare = hostname.replace(/^\[|\]$/g, '');
-  return isIP(bare) === 0 ? bare : undefined;
-}
-
 function firstError(
   checker: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> },
   value: unknown,
@@ -158,15 +157,6 @@ function firstError(
     return `${e.instancePath === '' ? '/' : e.instancePath} ${e.message}`;
   }
   return 'answer does not match the contract';
-}
-
-const PIN_MISMATCH = 'CC_PIN_MISMATCH';
-
-class PinMismatchError extends Error {
-  readonly code = PIN_MISMATCH;
-  constructor(readonly presented: string | null) {
-    super('the device presented a certificate other than the pinned one');
-  }
 }
 
 /** A device error from what Node or undici threw. */
@@ -274,34 +264,12 @@ export function createWsClient(options: WsClientOptions): WsClient {
       pools.delete(endpoint.baseUrl);
       void existing.pool.destroy().catch(() => undefined);
     }
-    const hostname = new URL(endpoint.baseUrl).hostname;
-    const sni = serverName(hostname);
-    const base = buildConnector({
-      rejectUnauthorized: false,
-      timeout: options.timeoutMs,
-      keepAlive: true,
-      minVersion: 'TLSv1.2',
-      // A resumed session carries no peer certificate to compare; every connection shows it.
-      maxCachedSessions: 0,
-      ...(sni === undefined ? {} : { servername: sni }),
-    });
     const expected = endpoint.fingerprint256;
-    const connect: buildConnector.connector = (opts, callback) => {
-      base(opts, (err, socket) => {
-        if (err !== null) {
-          callback(err, null);
-          return;
-        }
-        const tls = socket as TLSSocket;
-        const presented = tls.getPeerX509Certificate()?.fingerprint256 ?? null;
-        if (presented !== expected) {
-          tls.destroy();
-          callback(new PinMismatchError(presented), null);
-          return;
-        }
-        callback(null, socket);
-      });
-    };
+    const connect = createPinnedConnector({
+      baseUrl: endpoint.baseUrl,
+      fingerprint256: expected,
+      timeoutMs: options.timeoutMs,
+    });
     const pool = new Pool(endpoint.baseUrl, {
       connect,
       connections: options.connectionsPerDevice,

@@ -14,10 +14,19 @@ export const ERROR_STATUS = {
   ROUTE_NOT_FOUND: 404,
   DEVICE_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  SITE_NOT_FOUND: 404,
+  INVITE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   SETUP_ALREADY_DONE: 409,
   DEVICE_EXISTS: 409,
+  /** The change would leave no enabled administrator with access to every site. */
+  LAST_ADMIN: 409,
+  SITE_NOT_EMPTY: 409,
+  /** An invitation link that was used already or has expired. */
+  INVITE_EXPIRED: 410,
+  INVITE_INVALID: 403,
   SETUP_TOKEN_INVALID: 403,
   RATE_LIMITED: 429,
   // A device's own Web Services answered badly or not at all (the server is the client here).
@@ -28,6 +37,16 @@ export const ERROR_STATUS = {
   DEVICE_CERTIFICATE_MISMATCH: 502,
   DEVICE_REJECTED: 409,
   DEVICE_NOT_APPROVED: 409,
+  DEVICE_NO_WEB_SERVICES: 409,
+  DEVICE_RESPONSE_TOO_LARGE: 502,
+  // The API Proxy refused a call on its own checks, before anything reached the device.
+  PROXY_BAD_TARGET: 400,
+  PROXY_SCOPE_REQUIRED: 403,
+  PROXY_DEVICE_FORBIDDEN: 403,
+  PROXY_METHOD_FORBIDDEN: 403,
+  PROXY_PATH_FORBIDDEN: 403,
+  PROXY_MISDIRECTED: 421,
+  PROXY_DEVICE_BUSY: 503,
   // The CLI could not reach the Command Center server itself.
   SERVER_UNREACHABLE: 502,
   CONFIG_INVALID: 500,

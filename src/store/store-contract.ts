@@ -3,6 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accessContract } from './contract/access-contract.js';
+import { accountsContract } from './contract/accounts-contract.js';
 import { batchContract } from './contract/batch-contract.js';
 import { deviceContract } from './contract/device-contract.js';
 import { historyContract } from './contract/history-contract.js';
@@ -59,5 +60,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     metricContract(store);
     accessContract(store);
     registryContract(store);
+    accountsContract(store);
   });
 }

@@ -29,7 +29,12 @@ export interface DeviceFilter extends PageQuery {
   q?: string;
 }
 
-export interface JobFilter extends PageQuery {
+/** A list limited to these devices (a principal's visible devices); an empty list matches nothing. */
+export interface DeviceScopeFilter {
+  deviceIds?: readonly string[];
+}
+
+export interface JobFilter extends PageQuery, DeviceScopeFilter {
   deviceId?: string;
   state?: JobState;
   owner?: string;
@@ -38,7 +43,7 @@ export interface JobFilter extends PageQuery {
   until?: string;
 }
 
-export interface AlertFilter extends PageQuery {
+export interface AlertFilter extends PageQuery, DeviceScopeFilter {
   deviceId?: string;
   severity?: AlertSeverity;
   /** open = not cleared; cleared = cleared. */
@@ -78,6 +83,53 @@ export interface User {
   passwordHash: string;
   createdAt: string;
   disabledAt: string | null;
+  /** Site ids the user is limited to; null for every site. */
+  sites: string[] | null;
+  lastLoginAt: string | null;
+}
+
+/** A user as created: the scope defaults to every site, the last login to never. */
+export type NewUser = Omit<User, 'sites' | 'lastLoginAt'> &
+  Partial<Pick<User, 'sites' | 'lastLoginAt'>>;
+
+/** What an update may change; absent fields stay as they are. */
+export type UserChanges = Partial<
+  Pick<User, 'role' | 'sites' | 'disabledAt' | 'passwordHash' | 'lastLoginAt'>
+>;
+
+/** The organization this server belongs to (there is one). */
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Site {
+  /** A slug: 1–64 of A-Z a-z 0-9 . _ - starting with a letter or digit. */
+  id: string;
+  name: string;
+  description: string | null;
+  /** IANA time zone name, e.g. Europe/Berlin. */
+  timezone: string | null;
+  createdAt: string;
+}
+
+export type SiteChanges = Partial<Pick<Site, 'name' | 'description' | 'timezone'>>;
+
+/** An invitation to create an account: only the hash of its one-time token is kept. */
+export interface Invite {
+  id: string;
+  tokenHash: string;
+  /** The user name the invitee must take; null to let them choose. */
+  username: string | null;
+  role: Role;
+  sites: string[] | null;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  acceptedAt: string | null;
+  acceptedBy: string | null;
 }
 
 export interface Session {
@@ -172,7 +224,41 @@ export interface UserRepository {
   get(id: string): Promise<User | undefined>;
   byUsername(username: string): Promise<User | undefined>;
   count(): Promise<number>;
-  create(user: User): Promise<void>;
+  /** Every user, by user name. */
+  list(): Promise<User[]>;
+  create(user: NewUser): Promise<void>;
+  /** Resolves with the user as stored, undefined if unknown. */
+  update(id: string, changes: UserChanges): Promise<User | undefined>;
+  /** Removes the user with its sessions and API tokens; false if unknown. */
+  remove(id: string): Promise<boolean>;
+}
+
+export interface OrganizationRepository {
+  get(): Promise<Organization | undefined>;
+  put(organization: Organization): Promise<void>;
+}
+
+export interface SiteRepository {
+  get(id: string): Promise<Site | undefined>;
+  /** By id. */
+  list(): Promise<Site[]>;
+  /** CONFLICT when the id is taken. */
+  create(site: Site): Promise<void>;
+  update(id: string, changes: SiteChanges): Promise<Site | undefined>;
+  remove(id: string): Promise<boolean>;
+}
+
+export interface InviteRepository {
+  get(id: string): Promise<Invite | undefined>;
+  byTokenHash(tokenHash: string): Promise<Invite | undefined>;
+  /** Not accepted and not expired at `now`, newest first. */
+  pending(now: string): Promise<Invite[]>;
+  create(invite: Invite): Promise<void>;
+  /** Marks the invite used; false when it was already used (single use, even under races). */
+  consume(id: string, at: string, by: string): Promise<boolean>;
+  /** Undoes `consume` when creating the account failed afterwards. */
+  release(id: string): Promise<void>;
+  remove(id: string): Promise<boolean>;
 }
 
 export interface SessionRepository {
@@ -181,6 +267,8 @@ export interface SessionRepository {
   touch(idHash: string, lastSeenAt: string): Promise<void>;
   remove(idHash: string): Promise<void>;
   removeExpired(now: string): Promise<number>;
+  /** Ends every session of the user except `keep` (a session id hash); returns how many ended. */
+  removeForUser(userId: string, keep?: string): Promise<number>;
 }
 
 export interface ApiTokenRepository {
@@ -230,7 +318,7 @@ export interface DeviceRegistrationRepository {
   remove(deviceId: string): Promise<void>;
 }
 
-export interface CommandFilter extends PageQuery {
+export interface CommandFilter extends PageQuery, DeviceScopeFilter {
   deviceId?: string;
   status?: CommandStatus;
 }
@@ -271,12 +359,15 @@ export interface AuditEntry {
 
 export interface AuditFilter extends PageQuery {
   actor?: string;
+  /** An action, or a prefix ending in `*` (e.g. `user.*`). */
   action?: string;
+  outcome?: AuditEntry['outcome'];
   target?: string;
   since?: string;
   until?: string;
 }
 
+/** Append-only: no update or delete exists here, and the database refuses them (migration 004). */
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
   /** Newest first. */
@@ -315,6 +406,9 @@ export interface Store {
   readonly registrations: DeviceRegistrationRepository;
   readonly commands: CommandRepository;
   readonly audit: AuditRepository;
+  readonly organization: OrganizationRepository;
+  readonly sites: SiteRepository;
+  readonly invites: InviteRepository;
   close(): Promise<void>;
 }
 

@@ -15,12 +15,15 @@ import {
 } from './live/stream-connection';
 import { AdminPage } from './pages/admin-pages';
 import { AlertsPage } from './pages/alerts-page';
+import { AuditPage } from './pages/audit-page';
 import { DevicePage } from './pages/device-page';
 import { FleetPage } from './pages/fleet-page';
+import { InvitePage } from './pages/invite-page';
 import { JobsPage } from './pages/jobs-page';
 import { LoginPage } from './pages/login-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { SetupPage, tokenFromHash } from './pages/setup-page';
+import { UsersPage } from './pages/users-page';
 import { WallPage } from './pages/wall-page';
 import { matchRoute, navigate, useLocation, type Route } from './router';
 
@@ -88,12 +91,13 @@ export function App() {
     }
   }, [api]);
 
-  // The setup token is read once above; the address bar should not keep showing it.
+  // The setup (or invitation) token is read once above; the address bar should not keep showing it.
   useEffect(() => {
     if (setupToken)
       history.replaceState(null, '', window.location.pathname + window.location.search);
-    if (route.name === 'setup') setPhase({ name: 'anonymous', message: null });
-    else void loadSession();
+    if (route.name === 'setup' || route.name === 'invite') {
+      setPhase({ name: 'anonymous', message: null });
+    } else void loadSession();
     // Only at start-up: later changes of session go through loadSession and sessionLost.
   }, []);
 
@@ -125,7 +129,8 @@ export function App() {
 
   // Routes that need (or refuse) a session.
   useEffect(() => {
-    if (phase.name === 'anonymous' && route.name !== 'login' && route.name !== 'setup') {
+    const open = route.name === 'login' || route.name === 'setup' || route.name === 'invite';
+    if (phase.name === 'anonymous' && !open) {
       const here = `${location.pathname}${location.search}`;
       navigate(route.name === 'home' ? '/login' : `/login?next=${encodeURIComponent(here)}`, {
         replace: true,
@@ -133,7 +138,10 @@ export function App() {
     }
     if (
       phase.name === 'session' &&
-      (route.name === 'login' || route.name === 'home' || route.name === 'setup')
+      (route.name === 'login' ||
+        route.name === 'home' ||
+        route.name === 'setup' ||
+        route.name === 'invite')
     ) {
       navigate(nextPath(location.search) ?? homeOf(phase.me), { replace: true });
     }
@@ -186,6 +194,9 @@ export function App() {
   if (route.name === 'setup' && phase.name !== 'session') {
     return <SetupPage api={api} token={setupToken} onDone={() => void loadSession()} />;
   }
+  if (route.name === 'invite' && phase.name !== 'session') {
+    return <InvitePage api={api} token={setupToken} onDone={() => void loadSession()} />;
+  }
   if (phase.name === 'loading') {
     return (
       <main id="main" class="auth-page" aria-busy="true">
@@ -217,6 +228,7 @@ function page(route: Route) {
     case 'home':
     case 'login':
     case 'setup':
+    case 'invite':
       return <FleetPage />;
     case 'device':
       return <DevicePage key={route.id} id={route.id} />;
@@ -227,9 +239,12 @@ function page(route: Route) {
     case 'cloud':
     case 'firmware':
     case 'network':
-    case 'users':
     case 'settings':
       return <AdminPage which={route.name} />;
+    case 'users':
+      return <UsersPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'wall':
       return null;
     case 'not-found':

@@ -8,6 +8,8 @@ describe('routes', () => {
     ['/jobs/', 'jobs'],
     ['/wall', 'wall'],
     ['/setup', 'setup'],
+    ['/invite', 'invite'],
+    ['/audit', 'audit'],
     ['/settings', 'settings'],
     ['/nope', 'not-found'],
     ['/fleet/extra', 'not-found'],

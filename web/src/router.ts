@@ -6,6 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   | { name: 'login' }
   | { name: 'setup' }
+  | { name: 'invite' }
+  | { name: 'audit' }
   | { name: 'fleet' }
   | { name: 'device'; id: string }
   | { name: 'jobs' }
@@ -24,6 +26,8 @@ const SIMPLE: Record<string, Route['name']> = {
   'index.html': 'home',
   login: 'login',
   setup: 'setup',
+  invite: 'invite',
+  audit: 'audit',
   fleet: 'fleet',
   jobs: 'jobs',
   alerts: 'alerts',

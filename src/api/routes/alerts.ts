@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { CcError, isServerAlertId } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { optionalTime } from '../query-params.js';
+import { deviceIdVisible, visibleDeviceIds } from '../device-scope.js';
 import { actorOf, principalOf } from '../route-guard.js';
 import {
   AlertSchema,
@@ -31,6 +32,7 @@ export function registerAlertRoutes(
   app: ApiApp,
   deps: Pick<ApiDeps, 'store' | 'ingest' | 'devices' | 'logger'>,
 ): void {
+  const scope = { fleet: deps.ingest.fleet, store: deps.store };
   app.get(
     '/api/v1/alerts',
     {
@@ -48,6 +50,7 @@ export function registerAlertRoutes(
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,
         deviceId: q.deviceId,
+        deviceIds: visibleDeviceIds(principalOf(request), deps.ingest.fleet),
         severity: q.severity,
         status: q.status,
         since: optionalTime('since', q.since),
@@ -71,6 +74,13 @@ export function registerAlertRoutes(
       },
     },
     async (request) => {
+      const principal = principalOf(request);
+      if (principal.sites !== null) {
+        const known = await deps.store.alerts.get(request.params.id);
+        if (!known || !(await deviceIdVisible(principal, scope, known.deviceId))) {
+          throw new CcError('NOT_FOUND', `no alert with id ${request.params.id}`);
+        }
+      }
       const alert = await deps.ingest.acknowledgeAlert(
         request.params.id,
         principalOf(request).username,

@@ -24,11 +24,15 @@ export function registerAuditRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store'>): 
       schema: {
         tags: ['audit'],
         summary: 'The audit log, newest first',
+        description:
+          'Filters: actor, action (exact, or a prefix ending in `*` such as `user.*`), target, ' +
+          'outcome, and since/until (RFC 3339). Append-only: nothing can change or delete an entry.',
         querystring: Type.Object(
           {
             actor: Type.Optional(Type.String({ maxLength: 256 })),
             action: Type.Optional(Type.String({ maxLength: 128 })),
             target: Type.Optional(Type.String({ maxLength: 256 })),
+            outcome: Type.Optional(Type.Enum(['ok', 'refused', 'failed'])),
             since: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339' })),
             until: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339' })),
             ...PageQuerySchema,
@@ -46,6 +50,7 @@ export function registerAuditRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store'>): 
         actor: q.actor,
         action: q.action,
         target: q.target,
+        outcome: q.outcome,
         since: optionalTime('since', q.since),
         until: optionalTime('until', q.until),
       });

@@ -9,7 +9,8 @@ import {
   type DeviceCommand,
 } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
-import { actorOf } from '../route-guard.js';
+import { deviceIdVisible, visibleDeviceIds } from '../device-scope.js';
+import { actorOf, principalOf } from '../route-guard.js';
 import { ErrorSchema, IdParamsSchema, PageQuerySchema, authErrors, pageOf } from '../schemas.js';
 
 export const CommandSchema = Type.Object({
@@ -42,6 +43,7 @@ export function registerCommandRoutes(
   deps: Pick<ApiDeps, 'devices' | 'store' | 'ingest'>,
 ): void {
   const { commands } = deps.devices;
+  const scope = { fleet: deps.ingest.fleet, store: deps.store };
 
   app.post(
     '/api/v1/jobs/:id/:action',
@@ -62,6 +64,10 @@ export function registerCommandRoutes(
     },
     async (request): Promise<DeviceCommand> => {
       const deviceId = await deviceOfJob(deps, request.params.id);
+      if (!(await deviceIdVisible(principalOf(request), scope, deviceId))) {
+        // The same answer as for a job that does not exist.
+        throw new CcError('NOT_FOUND', `no job with id ${request.params.id}`);
+      }
       return commands.send({
         deviceId,
         action: request.params.action,
@@ -94,6 +100,7 @@ export function registerCommandRoutes(
         limit: request.query.limit ?? 50,
         offset: request.query.offset ?? 0,
         deviceId: request.query.deviceId,
+        deviceIds: visibleDeviceIds(principalOf(request), deps.ingest.fleet),
         status: request.query.status,
       }),
   );
@@ -111,7 +118,10 @@ export function registerCommandRoutes(
     },
     async (request) => {
       const command = await commands.get(request.params.id);
-      if (command === undefined) throw new CcError('NOT_FOUND', `no command ${request.params.id}`);
+      const visible =
+        command !== undefined &&
+        (await deviceIdVisible(principalOf(request), scope, command.deviceId));
+      if (!visible) throw new CcError('NOT_FOUND', `no command ${request.params.id}`);
       return command;
     },
   );

@@ -53,8 +53,11 @@ describe('dashboard static files', () => {
     '/alerts',
     '/wall',
     '/setup',
+    '/invite',
     '/login',
     '/settings',
+    '/users',
+    '/audit',
   ])('answers index.html, never cached, for the client route %s', async (url) => {
     const res = await built.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(200);

@@ -19,6 +19,7 @@ export const CLIENT_ROUTES = [
   '/index.html',
   '/login',
   '/setup',
+  '/invite',
   '/fleet',
   '/devices/:id',
   '/jobs',
@@ -28,6 +29,7 @@ export const CLIENT_ROUTES = [
   '/firmware',
   '/network',
   '/users',
+  '/audit',
   '/settings',
 ] as const;
 

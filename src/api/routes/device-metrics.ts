@@ -4,7 +4,9 @@
 import { Type } from 'typebox';
 import { CcError, METRIC_NAME_PATTERN, toIso } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
+import { assertDeviceVisible } from '../device-scope.js';
 import { timeParam } from '../query-params.js';
+import { principalOf } from '../route-guard.js';
 import { ErrorSchema, IdParamsSchema, authErrors } from '../schemas.js';
 
 export const DEFAULT_RANGE_MS = 60 * 60 * 1000;
@@ -95,6 +97,11 @@ export function registerDeviceMetricRoutes(
       if (!deps.ingest.fleet.get(id) && !(await deps.store.devices.get(id))) {
         throw new CcError('DEVICE_NOT_FOUND', `no device with id ${id}`);
       }
+      await assertDeviceVisible(
+        principalOf(request),
+        { fleet: deps.ingest.fleet, store: deps.store },
+        id,
+      );
       const series = await deps.store.metrics.query({
         deviceId: id,
         names,

@@ -6,7 +6,8 @@ import { Type } from 'typebox';
 import { issueDeviceToken } from '../../broker/index.js';
 import { CcError, isValidDeviceId } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
-import { actorOf } from '../route-guard.js';
+import { assertDeviceVisible } from '../device-scope.js';
+import { actorOf, principalOf } from '../route-guard.js';
 import { ErrorSchema, IdParamsSchema, authErrors } from '../schemas.js';
 
 const TokenStatusSchema = Type.Object({
@@ -27,9 +28,17 @@ function checkId(id: string): string {
 
 export function registerDeviceMqttTokenRoutes(
   app: ApiApp,
-  deps: Pick<ApiDeps, 'store' | 'mqtt'>,
+  deps: Pick<ApiDeps, 'store' | 'mqtt' | 'ingest'>,
 ): void {
   const { store } = deps;
+  const scope = { fleet: deps.ingest.fleet, store };
+
+  /** A valid device id the caller may see (a scoped admin cannot provision devices of no site). */
+  async function visibleId(request: Parameters<typeof principalOf>[0], id: string) {
+    const deviceId = checkId(id);
+    await assertDeviceVisible(principalOf(request), scope, deviceId);
+    return deviceId;
+  }
 
   async function audit(
     request: Parameters<typeof actorOf>[0],
@@ -73,7 +82,7 @@ export function registerDeviceMqttTokenRoutes(
       },
     },
     async (request, reply) => {
-      const deviceId = checkId(request.params.id);
+      const deviceId = await visibleId(request, request.params.id);
       const previous = await store.deviceCredentials.get(deviceId);
       const token = await issueDeviceToken(store.deviceCredentials, deviceId);
       const issued = await store.deviceCredentials.get(deviceId);
@@ -102,7 +111,7 @@ export function registerDeviceMqttTokenRoutes(
       },
     },
     async (request) => {
-      const deviceId = checkId(request.params.id);
+      const deviceId = await visibleId(request, request.params.id);
       const credential = await store.deviceCredentials.get(deviceId);
       if (credential === undefined) {
         throw new CcError('TOKEN_NOT_FOUND', `device ${deviceId} has no MQTT token`);
@@ -127,7 +136,7 @@ export function registerDeviceMqttTokenRoutes(
       },
     },
     async (request, reply) => {
-      const deviceId = checkId(request.params.id);
+      const deviceId = await visibleId(request, request.params.id);
       const credential = await store.deviceCredentials.get(deviceId);
       if (credential === undefined) {
         throw new CcError('TOKEN_NOT_FOUND', `device ${deviceId} has no MQTT token`);

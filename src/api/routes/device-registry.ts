@@ -3,9 +3,11 @@
 // rename / move / re-credential, remove, and discovery of devices on the network.
 
 import { Type } from 'typebox';
+import { siteVisible, type Principal } from '../../auth/index.js';
 import { CcError } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
-import { actorOf } from '../route-guard.js';
+import { assertDeviceVisible, deviceIdVisible } from '../device-scope.js';
+import { actorOf, principalOf } from '../route-guard.js';
 import { ErrorSchema, IdParamsSchema, authErrors } from '../schemas.js';
 
 const Url = Type.String({
@@ -69,8 +71,36 @@ const deviceErrors = {
   504: ErrorSchema,
 };
 
-export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'devices'>): void {
+export function registerDeviceRegistryRoutes(
+  app: ApiApp,
+  deps: Pick<ApiDeps, 'devices' | 'store' | 'ingest'>,
+): void {
   const { registry } = deps.devices;
+  const scope = { fleet: deps.ingest.fleet, store: deps.store };
+
+  /**
+   * A device may be put only in a site that exists and is within the principal's scope (the same
+   * answer for both, so a scoped admin learns nothing of other sites); a scoped admin must name one.
+   */
+  async function checkSite(principal: Principal, siteId: string | null | undefined) {
+    if (siteId === undefined || siteId === null) {
+      if (principal.sites !== null) {
+        throw new CcError(
+          'VALIDATION_FAILED',
+          `give a siteId: you manage devices of ${principal.sites.join(', ') || 'no site'} only`,
+          { field: 'siteId' },
+        );
+      }
+      return;
+    }
+    if (!(await deps.store.sites.get(siteId)) || !siteVisible(principal.sites, siteId)) {
+      throw new CcError(
+        'VALIDATION_FAILED',
+        `no site ${siteId}: create it first (POST /api/v1/sites)`,
+        { field: 'siteId' },
+      );
+    }
+  }
 
   app.post(
     '/api/v1/devices/probe',
@@ -126,6 +156,7 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
       },
     },
     async (request, reply) => {
+      await checkSite(principalOf(request), request.body.siteId);
       const result = await registry.add(request.body, actorOf(request));
       return reply.code(201).send(result);
     },
@@ -176,10 +207,17 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
       },
     },
     async (request) => {
+      const principal = principalOf(request);
       const result = await deps.devices.discover(request.body);
+      const shown = [];
+      for (const f of result.found) {
+        // A registered device of another site is as good as unknown to a scoped admin.
+        if (!f.registered || (await deviceIdVisible(principal, scope, f.identity.id)))
+          shown.push(f);
+      }
       return {
         ...result,
-        found: result.found.map((f) => ({
+        found: shown.map((f) => ({
           baseUrl: f.baseUrl,
           identity: f.identity,
           fingerprint256: f.fingerprint256,
@@ -199,7 +237,15 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
         response: { 200: Type.Object({ items: Type.Array(RegistrationSchema) }), ...authErrors },
       },
     },
-    async () => ({ items: await registry.list() }),
+    async (request) => {
+      const principal = principalOf(request);
+      const items = await registry.list();
+      return {
+        items: items.filter((r) =>
+          siteVisible(principal.sites, deps.ingest.fleet.get(r.deviceId)?.siteId ?? r.siteId),
+        ),
+      };
+    },
   );
 
   app.get(
@@ -214,6 +260,7 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
       },
     },
     async (request) => {
+      await assertDeviceVisible(principalOf(request), scope, request.params.id);
       const reg = await registry.get(request.params.id);
       if (reg === undefined) {
         throw new CcError('DEVICE_NOT_FOUND', `no device ${request.params.id} is registered`);
@@ -234,8 +281,10 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
         response: { 200: RegistrationSchema, ...authErrors, 404: ErrorSchema, 409: ErrorSchema },
       },
     },
-    async (request) =>
-      registry.approve(request.params.id, request.body.fingerprint, actorOf(request)),
+    async (request) => {
+      await assertDeviceVisible(principalOf(request), scope, request.params.id);
+      return registry.approve(request.params.id, request.body.fingerprint, actorOf(request));
+    },
   );
 
   app.patch(
@@ -258,7 +307,12 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
         response: { 200: RegistrationSchema, ...authErrors, 404: ErrorSchema },
       },
     },
-    async (request) => registry.update(request.params.id, request.body, actorOf(request)),
+    async (request) => {
+      const principal = principalOf(request);
+      await assertDeviceVisible(principal, scope, request.params.id);
+      if (request.body.siteId !== undefined) await checkSite(principal, request.body.siteId);
+      return registry.update(request.params.id, request.body, actorOf(request));
+    },
   );
 
   app.delete(
@@ -274,6 +328,7 @@ export function registerDeviceRegistryRoutes(app: ApiApp, deps: Pick<ApiDeps, 'd
       },
     },
     async (request, reply) => {
+      await assertDeviceVisible(principalOf(request), scope, request.params.id);
       await registry.remove(request.params.id, actorOf(request));
       return reply.code(204).send(null);
     },

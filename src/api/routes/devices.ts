@@ -4,6 +4,8 @@ import { Type } from 'typebox';
 import type { DeviceView } from '../../domain/index.js';
 import { CcError } from '../../domain/index.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
+import { deviceVisible } from '../device-scope.js';
+import { principalOf } from '../route-guard.js';
 import {
   DeviceKindSchema,
   DeviceStateSchema,
@@ -66,10 +68,12 @@ export function registerDeviceRoutes(app: ApiApp, deps: Pick<ApiDeps, 'ingest'>)
       const { siteId, kind, state, q, sort = 'id', order = 'asc' } = request.query;
       const limit = request.query.limit ?? 50;
       const offset = request.query.offset ?? 0;
+      const principal = principalOf(request);
       const selected = fleet
         .list()
         .filter(
           (d) =>
+            deviceVisible(principal, d) &&
             (siteId === undefined || d.siteId === siteId) &&
             (kind === undefined || d.kind === kind) &&
             (state === undefined || d.state === state) &&
@@ -99,7 +103,7 @@ export function registerDeviceRoutes(app: ApiApp, deps: Pick<ApiDeps, 'ingest'>)
     },
     (request) => {
       const device = fleet.get(request.params.id);
-      if (!device) {
+      if (!device || !deviceVisible(principalOf(request), device)) {
         throw new CcError('DEVICE_NOT_FOUND', `no device with id ${request.params.id}`);
       }
       return device;

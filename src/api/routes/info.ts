@@ -14,6 +14,7 @@ const InfoSchema = Type.Object({
     http: Type.Integer(),
     mqtt: Type.Integer(),
     mqtts: Type.Optional(Type.Integer({ description: 'MQTT over TLS, when enabled.' })),
+    apiProxy: Type.Optional(Type.Integer({ description: 'API Proxy, when enabled.' })),
   }),
   setupRequired: Type.Boolean({ description: 'True until the first administrator is created' }),
 });

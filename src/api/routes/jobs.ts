@@ -4,6 +4,7 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { optionalTime } from '../query-params.js';
+import { visibleDeviceIds } from '../device-scope.js';
 import { principalOf } from '../route-guard.js';
 import { JobSchema, JobStateSchema, PageQuerySchema, authErrors, pageOf } from '../schemas.js';
 
@@ -21,7 +22,10 @@ const JobsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerJobRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store' | 'auth'>): void {
+export function registerJobRoutes(
+  app: ApiApp,
+  deps: Pick<ApiDeps, 'store' | 'auth' | 'ingest'>,
+): void {
   app.get(
     '/api/v1/jobs',
     {
@@ -43,6 +47,7 @@ export function registerJobRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store' | 'au
         deviceId: q.deviceId,
         state: q.state,
         owner,
+        deviceIds: visibleDeviceIds(principal, deps.ingest.fleet),
         since: optionalTime('since', q.since),
         until: optionalTime('until', q.until),
       });

@@ -32,7 +32,7 @@ export function registerSetupRoutes(app: ApiApp, deps: Pick<ApiDeps, 'auth'>): v
       },
     },
     async (request, reply) => {
-      const user = await deps.auth.completeSetup(request.body);
+      const user = await deps.auth.completeSetup(request.body, request.ip);
       return reply.code(201).send({ user });
     },
   );

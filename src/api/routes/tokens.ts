@@ -81,13 +81,17 @@ export function registerTokenRoutes(app: ApiApp, deps: Pick<ApiDeps, 'auth'>): v
     },
     async (request, reply) => {
       const { name, expiresInDays, role, sites, proxy } = request.body;
-      const created = await tokens.create(principalOf(request), {
-        name,
-        expiresInDays: expiresInDays ?? null,
-        role,
-        sites,
-        proxy,
-      });
+      const created = await tokens.create(
+        principalOf(request),
+        {
+          name,
+          expiresInDays: expiresInDays ?? null,
+          role,
+          sites,
+          proxy,
+        },
+        request.ip,
+      );
       return reply.code(201).header('cache-control', 'no-store').send(created);
     },
   );
@@ -116,7 +120,7 @@ export function registerTokenRoutes(app: ApiApp, deps: Pick<ApiDeps, 'auth'>): v
       },
     },
     async (request, reply) => {
-      await tokens.revoke(principalOf(request), request.params.id);
+      await tokens.revoke(principalOf(request), request.params.id, request.ip);
       return reply.code(204).send();
     },
   );

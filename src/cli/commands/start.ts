@@ -76,8 +76,11 @@ export function renderBanner(started: StartedApp, dataDir: string): string {
     `  API            ${started.urls.api}   (docs: ${started.urls.docs})`,
     `  MQTT broker    ${started.urls.mqtt}${started.urls.mqtts ? `  and TLS ${started.urls.mqtts}` : ''}`,
     `  HTTP           ${started.urls.http}   (redirects to HTTPS; /healthz, /ca.crt)`,
+    ...(started.urls.apiProxy
+      ? [`  API Proxy      ${started.urls.apiProxy}/devices/<id>/ws/v1/…   (proxy-scoped tokens)`]
+      : []),
     '',
-    `  Ports          https ${started.ports.https}, http ${started.ports.http}, mqtt ${started.ports.mqtt}${started.ports.mqtts ? `, mqtts ${started.ports.mqtts}` : ''}`,
+    `  Ports          https ${started.ports.https}, http ${started.ports.http}, mqtt ${started.ports.mqtt}${started.ports.mqtts ? `, mqtts ${started.ports.mqtts}` : ''}${started.ports.apiProxy ? `, apiProxy ${started.ports.apiProxy}` : ''}`,
     `  Data           ${dataDir}`,
     `  Certificate    ${started.certificate.source}, SHA-256 ${started.certificate.fingerprint256}`,
   ];

@@ -12,6 +12,8 @@ function user(over: Partial<User> = {}): User {
     passwordHash: 'scrypt$abc',
     createdAt: at(0),
     disabledAt: null,
+    sites: null,
+    lastLoginAt: null,
     ...over,
   };
 }

@@ -12,6 +12,7 @@ import type {
   User,
   UserRepository,
 } from '../store.js';
+import { parseSites, stringifySites } from './site-lists.js';
 import type { ApiTokensTable, Database, UsersTable } from './database.js';
 import { withConstraints } from './constraint-errors.js';
 import { countOf } from './paging.js';
@@ -25,6 +26,8 @@ function rowToUser(r: Selectable<UsersTable>): User {
     passwordHash: r.password_hash,
     createdAt: fromMs(r.created_at),
     disabledAt: fromMsOrNull(r.disabled_at),
+    sites: parseSites(r.sites),
+    lastLoginAt: fromMsOrNull(r.last_login_at),
   };
 }
 
@@ -84,11 +87,12 @@ export function createDeviceCredentialRepository(db: Kysely<Database>): DeviceCr
 }
 
 export function createUserRepository(db: Kysely<Database>): UserRepository {
+  const get = async (id: string): Promise<User | undefined> => {
+    const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && rowToUser(r);
+  };
   return {
-    async get(id) {
-      const r = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-      return r && rowToUser(r);
-    },
+    get,
     async byUsername(username) {
       const r = await db
         .selectFrom('users')
@@ -112,10 +116,38 @@ export function createUserRepository(db: Kysely<Database>): UserRepository {
         password_hash: u.passwordHash,
         created_at: toMs(u.createdAt, 'createdAt'),
         disabled_at: toMsOrNull(u.disabledAt, 'disabledAt'),
+        sites: stringifySites(u.sites ?? null),
+        last_login_at: toMsOrNull(u.lastLoginAt, 'lastLoginAt'),
       };
       await withConstraints(`user ${u.username}`, () =>
         db.insertInto('users').values(row).execute(),
       );
+    },
+    async list() {
+      const rows = await db.selectFrom('users').selectAll().orderBy('username').execute();
+      return rows.map(rowToUser);
+    },
+    async update(id, c) {
+      const set = {
+        ...(c.role !== undefined ? { role: c.role } : {}),
+        ...(c.passwordHash !== undefined ? { password_hash: c.passwordHash } : {}),
+        ...(c.sites !== undefined ? { sites: stringifySites(c.sites) } : {}),
+        ...(c.disabledAt !== undefined
+          ? { disabled_at: toMsOrNull(c.disabledAt, 'disabledAt') }
+          : {}),
+        ...(c.lastLoginAt !== undefined
+          ? { last_login_at: toMsOrNull(c.lastLoginAt, 'lastLoginAt') }
+          : {}),
+      };
+      if (Object.keys(set).length > 0) {
+        await db.updateTable('users').set(set).where('id', '=', id).execute();
+      }
+      return get(id);
+    },
+    async remove(id) {
+      // Sessions and API tokens go with the user (foreign keys, on delete cascade).
+      const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
   };
 }
@@ -165,6 +197,12 @@ export function createSessionRepository(db: Kysely<Database>): SessionRepository
         .deleteFrom('sessions')
         .where('expires_at', '<=', toMs(now, 'now'))
         .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    async removeForUser(userId, keep) {
+      let q = db.deleteFrom('sessions').where('user_id', '=', userId);
+      if (keep !== undefined) q = q.where('id_hash', '!=', keep);
+      const r = await q.executeTakeFirst();
       return Number(r.numDeletedRows);
     },
   };

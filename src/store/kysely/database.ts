@@ -84,6 +84,9 @@ export interface UsersTable {
   password_hash: string;
   created_at: Millis;
   disabled_at: NullableMillis;
+  /** JSON array of site ids; NULL for every site. */
+  sites: string | null;
+  last_login_at: NullableMillis;
 }
 
 export interface SessionsTable {
@@ -153,6 +156,35 @@ export interface AuditLogTable {
   details: string;
 }
 
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface SitesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  timezone: string | null;
+  created_at: Millis;
+}
+
+export interface InvitesTable {
+  id: string;
+  token_hash: string;
+  username: string | null;
+  role: string;
+  /** JSON array of site ids; NULL for every site. */
+  sites: string | null;
+  created_by: string;
+  created_at: Millis;
+  expires_at: Millis;
+  accepted_at: NullableMillis;
+  accepted_by: string | null;
+}
+
 export interface Database {
   devices: DevicesTable;
   jobs: JobsTable;
@@ -167,4 +199,7 @@ export interface Database {
   device_registrations: DeviceRegistrationsTable;
   commands: CommandsTable;
   audit_log: AuditLogTable;
+  organization: OrganizationTable;
+  sites: SitesTable;
+  invites: InvitesTable;
 }

@@ -1,6 +1,6 @@
 // Devices, jobs, alerts and consumables: the fleet's current state and its history.
 
-import type { ExpressionBuilder, Expression, Kysely, SqlBool } from 'kysely';
+import { sql, type ExpressionBuilder, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { JOB_STATES, isFinalJobState } from '../../domain/index.js';
 import type {
   AlertFilter,
@@ -31,10 +31,19 @@ function deviceWhere(f: DeviceFilter) {
   };
 }
 
+/** `device_id IN (…)`; an empty list matches nothing (an empty IN list is not valid SQL). */
+export function inDevices(
+  eb: ExpressionBuilder<Database, 'jobs' | 'alerts' | 'commands'>,
+  ids: readonly string[],
+): Expression<SqlBool> {
+  return ids.length === 0 ? sql<SqlBool>`1 = 0` : eb('device_id', 'in', [...ids]);
+}
+
 function jobWhere(f: JobFilter) {
   return (eb: ExpressionBuilder<Database, 'jobs'>) => {
     const c: Expression<SqlBool>[] = [];
     if (f.deviceId !== undefined) c.push(eb('device_id', '=', f.deviceId));
+    if (f.deviceIds !== undefined) c.push(inDevices(eb, f.deviceIds));
     if (f.state !== undefined) c.push(eb('state', '=', f.state));
     if (f.owner !== undefined) c.push(eb('owner', '=', f.owner));
     if (f.since !== undefined) c.push(eb('updated_at', '>=', toMs(f.since, 'since')));
@@ -47,6 +56,7 @@ function alertWhere(f: AlertFilter) {
   return (eb: ExpressionBuilder<Database, 'alerts'>) => {
     const c: Expression<SqlBool>[] = [];
     if (f.deviceId !== undefined) c.push(eb('device_id', '=', f.deviceId));
+    if (f.deviceIds !== undefined) c.push(inDevices(eb, f.deviceIds));
     if (f.severity !== undefined) c.push(eb('severity', '=', f.severity));
     if (f.status === 'open') c.push(eb('cleared_at', 'is', null));
     if (f.status === 'cleared') c.push(eb('cleared_at', 'is not', null));

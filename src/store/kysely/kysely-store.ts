@@ -13,6 +13,11 @@ import {
   createSettingRepository,
   createUserRepository,
 } from './access-repositories.js';
+import {
+  createInviteRepository,
+  createOrganizationRepository,
+  createSiteRepository,
+} from './account-repositories.js';
 import { foldBatch } from './batch-merge.js';
 import type { Database } from './database.js';
 import {
@@ -106,6 +111,9 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     registrations: createRegistrationRepository(db),
     commands: createCommandRepository(db),
     audit: createAuditRepository(db),
+    organization: createOrganizationRepository(db),
+    sites: createSiteRepository(db),
+    invites: createInviteRepository(db),
 
     async close() {
       if (closed) return;

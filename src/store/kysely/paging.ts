@@ -25,3 +25,9 @@ export function containsLiteral(column: string, text: string): RawBuilder<boolea
 export function countOf(row: { n: number | string | bigint } | undefined): number {
   return row === undefined ? 0 : Number(row.n);
 }
+
+/** `column LIKE 'text%'` with %, _ and \ in `text` matched as themselves on both dialects. */
+export function startsWithLiteral(column: string, text: string): RawBuilder<boolean> {
+  const escaped = text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+  return sql<boolean>`${sql.ref(column)} like ${`${escaped}%`} escape '\\'`;
+}

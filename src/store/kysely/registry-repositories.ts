@@ -21,7 +21,8 @@ import type {
   Database,
   DeviceRegistrationsTable,
 } from './database.js';
-import { checkPage, countOf } from './paging.js';
+import { inDevices } from './fleet-repositories.js';
+import { checkPage, countOf, startsWithLiteral } from './paging.js';
 import { fromMs, fromMsOrNull, toMs, toMsOrNull } from './time-columns.js';
 
 function rowToRegistration(r: Selectable<DeviceRegistrationsTable>): DeviceRegistration {
@@ -177,6 +178,8 @@ export function createCommandRepository(db: Kysely<Database>): CommandRepository
       const page = checkPage(filter);
       let q = db.selectFrom('commands');
       if (filter.deviceId !== undefined) q = q.where('device_id', '=', filter.deviceId);
+      const ids = filter.deviceIds;
+      if (ids !== undefined) q = q.where((eb) => inDevices(eb, ids));
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
       const total = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
       const rows = await q
@@ -221,7 +224,13 @@ export function createAuditRepository(db: Kysely<Database>): AuditRepository {
       const page = checkPage(filter);
       let q = db.selectFrom('audit_log');
       if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
-      if (filter.action !== undefined) q = q.where('action', '=', filter.action);
+      const action = filter.action;
+      if (action?.endsWith('*')) {
+        q = q.where(() => startsWithLiteral('action', action.slice(0, -1)));
+      } else if (action !== undefined) {
+        q = q.where('action', '=', action);
+      }
+      if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome);
       if (filter.target !== undefined) q = q.where('target', '=', filter.target);
       if (filter.since !== undefined) q = q.where('at', '>=', toMs(filter.since, 'since'));
       if (filter.until !== undefined) q = q.where('at', '<', toMs(filter.until, 'until'));

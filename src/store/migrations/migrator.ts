@@ -8,12 +8,14 @@ import type { Logger } from '../../observability/index.js';
 import { initialMigration } from './001-initial.js';
 import { deviceRegistryMigration } from './002-device-registry.js';
 import { tokenScopeMigration } from './003-token-scope.js';
+import { accountsMigration } from './004-accounts.js';
 
 /** Ordered by name; never rename or edit a released migration — add a new one. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['001_initial', initialMigration],
   ['002_device_registry', deviceRegistryMigration],
   ['003_token_scope', tokenScopeMigration],
+  ['004_accounts', accountsMigration],
 ];
 
 const provider: MigrationProvider = {

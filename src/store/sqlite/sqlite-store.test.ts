@@ -90,6 +90,32 @@ describe('SQLite store file', () => {
     await expect(store.migrate()).rejects.toMatchObject({ code: 'STORE_FAILED' });
   });
 
+  it('refuses a direct UPDATE or DELETE of the audit log in the database itself', async () => {
+    const file = join(dir, 'cc.db');
+    const store = await openFile(file);
+    await store.migrate();
+    await store.audit.append({
+      id: 'a1',
+      at: at(0),
+      actor: 'alice',
+      action: 'user.delete',
+      target: 'u2',
+      outcome: 'ok',
+      source: null,
+      details: {},
+    });
+    const raw = new BetterSqlite3(file);
+    try {
+      expect(() => raw.prepare("update audit_log set actor = 'mallory'").run()).toThrow(
+        /append-only/,
+      );
+      expect(() => raw.prepare('delete from audit_log').run()).toThrow(/append-only/);
+      expect(raw.prepare('select actor from audit_log').all()).toEqual([{ actor: 'alice' }]);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('refuses writes after close with STORE_FAILED', async () => {
     const store = await openFile(join(dir, 'cc.db'));
     await store.migrate();

@@ -18,6 +18,23 @@ export type QueryValue = string | number | undefined | null;
 export interface ApiClient {
   get<T>(path: string, query?: Record<string, QueryValue>): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /** Optional so that test doubles written before they existed still fit; the real client has them. */
+  patch?<T>(path: string, body: unknown): Promise<T>;
+  delete?(path: string): Promise<void>;
+}
+
+/** PATCH through the client; a test double without `patch` fails the call like a network error. */
+export function patchVia<T>(api: ApiClient, path: string, body: unknown): Promise<T> {
+  return api.patch
+    ? api.patch<T>(path, body)
+    : Promise.reject(new ApiError(0, 'NETWORK', 'PATCH is not available'));
+}
+
+/** DELETE through the client; a test double without `delete` fails the call like a network error. */
+export function deleteVia(api: ApiClient, path: string): Promise<void> {
+  return api.delete
+    ? api.delete(path)
+    : Promise.reject(new ApiError(0, 'NETWORK', 'DELETE is not available'));
 }
 
 export interface ApiClientOptions {
@@ -37,7 +54,12 @@ export function withQuery(path: string, query: Record<string, QueryValue> = {}):
   return text ? `${path}?${text}` : path;
 }
 
-const PUBLIC_PATHS = new Set(['/api/v1/auth/login', '/api/v1/setup', '/api/v1/auth/logout']);
+const PUBLIC_PATHS = new Set([
+  '/api/v1/auth/login',
+  '/api/v1/setup',
+  '/api/v1/auth/logout',
+  '/api/v1/invites/accept',
+]);
 
 async function errorOf(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
@@ -92,5 +114,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   return {
     get: (path, query) => call('GET', withQuery(path, query)),
     post: (path, body) => call('POST', path, body ?? {}),
+    patch: (path, body) => call('PATCH', path, body),
+    delete: (path) => call('DELETE', path),
   };
 }

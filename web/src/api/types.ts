@@ -114,7 +114,8 @@ export interface Page<T> {
 export type Role = 'admin' | 'operator' | 'dashboard' | 'user';
 
 export interface Me {
-  user: { id: string; username: string; role: Role };
+  /** `sites`: the sites the user is limited to; null (or absent from older servers) for all. */
+  user: { id: string; username: string; role: Role; sites?: string[] | null };
   via: 'session' | 'token';
   expiresAt: string | null;
   permissions: string[];
@@ -160,3 +161,74 @@ export type StreamMessage =
   | { type: 'alert'; alert: Alert }
   | { type: 'command'; command: DeviceCommand }
   | { type: 'device-removed'; deviceId: string };
+
+export const ROLES: readonly Role[] = ['admin', 'operator', 'dashboard', 'user'];
+
+/** GET /api/v1/users */
+export interface UserView {
+  id: string;
+  username: string;
+  role: Role;
+  sites: string[] | null;
+  createdAt: string;
+  disabledAt: string | null;
+  lastLoginAt: string | null;
+  lockedUntil: string | null;
+}
+
+/** GET /api/v1/invites */
+export interface InviteView {
+  id: string;
+  username: string | null;
+  role: Role;
+  sites: string[] | null;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface CreatedInvite {
+  invite: InviteView;
+  token: string;
+  path: string;
+  url: string | null;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  description: string | null;
+  timezone: string | null;
+  createdAt: string;
+  devices: number;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** GET /api/v1/tokens */
+export interface TokenSummary {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  scope: { sites: string[] | null; proxy: unknown };
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: 'ok' | 'refused' | 'failed';
+  source: string | null;
+  details: Record<string, unknown>;
+}

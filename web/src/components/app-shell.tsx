@@ -26,6 +26,7 @@ const ADMINISTER: NavItem[] = [
   { href: '/firmware', label: 'Firmware', route: 'firmware' },
   { href: '/network', label: 'Network diagnostics', route: 'network' },
   { href: '/users', label: 'Users', route: 'users' },
+  { href: '/audit', label: 'Audit log', route: 'audit', permission: 'audit:read' },
   { href: '/settings', label: 'Settings', route: 'settings' },
 ];
 
