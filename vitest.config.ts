@@ -8,6 +8,7 @@ export default defineConfig({
       'web/src/**/*.test.{ts,tsx}',
       'scripts/**/*.test.ts',
     ],
+    globalSetup: ['test/fixtures/build-web.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

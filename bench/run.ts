@@ -1,12 +1,14 @@
 // `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
-// measured in the same run. Benchmarks: ingest, poll.
+// measured in the same run. Benchmarks: ingest, poll, dashboard.
 
+import { runDashboardBench } from './dashboard-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runPollBench } from './poll-bench.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
   poll: runPollBench,
+  dashboard: runDashboardBench,
 };
 
 async function main(): Promise<void> {

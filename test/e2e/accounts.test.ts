@@ -5,7 +5,6 @@
 // shows what happened. Screenshots go to test-artifacts/screenshots/accounts-*.png.
 
 import { join } from 'node:path';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App, type StartedApp } from '../../src/app.js';
 import { issueDeviceToken } from '../../src/broker/index.js';
@@ -52,7 +51,6 @@ describe.skipIf(browser.skip)('accounts in Chromium', { timeout: 60_000 }, () =>
 
   beforeAll(async () => {
     if (!browser.available) throw new Error(browser.message);
-    await build({ configFile: 'web/vite.config.ts', logLevel: 'warn' });
     data = await makeTempDir('cc-e2e-accounts-');
     cleanups.push(() => data.cleanup());
     const config = testConfig(data.dir);

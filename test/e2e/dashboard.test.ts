@@ -7,7 +7,6 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App, type StartedApp } from '../../src/app.js';
 import { hashPassword } from '../../src/auth/index.js';
@@ -93,8 +92,6 @@ describe.skipIf(browser.skip)('dashboard in Chromium', { timeout: 60_000 }, () =
 
   beforeAll(async () => {
     if (!browser.available) throw new Error(browser.message);
-    // The page under test is the current source, not whatever web/dist held from the last build.
-    await build({ configFile: 'web/vite.config.ts', logLevel: 'warn' });
     data = await makeTempDir('cc-e2e-');
     cleanups.push(() => data.cleanup());
     const config = testConfig(data.dir);

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alert, device, job } from '../test-fixtures';
 import { ConnectionIndicator } from './connection-indicator';
 import { DeviceCard } from './device-card';
@@ -50,6 +50,55 @@ describe('device card', () => {
     expect(screen.getByText(/2 open alerts · Critical/)).toBeTruthy();
     expect(screen.getByText(/agent-1 9 % low/)).toBeTruthy();
     expect(screen.getByText('30 s ago')).toBeTruthy();
+  });
+
+  it('renders again only when what it shows changes, keeping the last-seen time exact', () => {
+    const renders = vi.spyOn(DeviceCard.prototype, 'render');
+    const d = device('p1', {
+      state: 'printing',
+      currentJob: job('j1', { progress: 42.5 }),
+      lastSeenAt: '2025-03-01T12:00:28.000Z',
+    });
+    const { container, rerender } = render(
+      <ul>
+        <DeviceCard device={d} now={NOW} />
+      </ul>,
+    );
+    expect(renders).toHaveBeenCalledTimes(1);
+    // Telemetry: new metrics and a new last-seen time, nothing else the card shows.
+    const telemetry = {
+      ...d,
+      lastSeenAt: '2025-03-01T12:00:29.500Z',
+      metrics: { nozzleTemp: { value: 201, ts: '2025-03-01T12:00:29.500Z' } },
+    };
+    rerender(
+      <ul>
+        <DeviceCard device={telemetry} now={NOW} />
+      </ul>,
+    );
+    expect(renders).toHaveBeenCalledTimes(1);
+    expect(container.querySelector('time')?.textContent).toBe('just now');
+    expect(container.querySelector('time')?.getAttribute('datetime')).toBe(
+      '2025-03-01T12:00:29.500Z',
+    );
+    rerender(
+      <ul>
+        <DeviceCard device={{ ...telemetry, state: 'paused' }} now={NOW} />
+      </ul>,
+    );
+    expect(renders).toHaveBeenCalledTimes(2);
+    expect(screen.getByText('Paused')).toBeTruthy();
+    rerender(
+      <ul>
+        <DeviceCard
+          device={{ ...telemetry, state: 'paused', currentJob: job('j1', { progress: 43 }) }}
+          now={NOW}
+        />
+      </ul>,
+    );
+    expect(renders).toHaveBeenCalledTimes(3);
+    expect(screen.getByText('43 %')).toBeTruthy();
+    renders.mockRestore();
   });
 
   it('says so when there is no job', () => {

@@ -1,12 +1,13 @@
 // Device: identity, live metric charts (last hour by default, up to 30 days, drag to zoom), the
 // current job with pause / resume / cancel for roles that may act, consumables, alerts with
-// acknowledge, and recent jobs and alerts from history.
+// acknowledge, recent jobs and alerts from history, and MQTT access for `devices:manage`.
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/api-client';
 import type { Alert, DeviceCommand, DeviceView, Job, MetricHistory, Page } from '../api/types';
 import { useApp, useFleetVersion, useNow, useTitle } from '../app-context';
 import { AlertRow } from '../components/alert-row';
+import { DeviceTokenPanel } from '../components/device-token-panel';
 import { Link } from '../components/link';
 import { LevelBar, ProgressBar } from '../components/meter-bar';
 import { MetricChart, type SeriesData } from '../components/metric-chart';
@@ -140,6 +141,7 @@ export function DevicePage({ id }: { id: string }) {
           <OpenAlerts device={device} now={now} />
           <Consumables device={device} now={now} />
           <DeviceAlertHistory deviceId={device.id} />
+          {app.can('devices:manage') ? <DeviceTokenPanel deviceId={device.id} /> : null}
         </div>
       </div>
     </section>

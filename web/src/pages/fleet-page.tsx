@@ -8,17 +8,16 @@ import { DeviceCard } from '../components/device-card';
 import { StateIcon } from '../components/icons';
 import {
   countByState,
-  filterDevices,
   fleetQueryToSearch,
   NO_SITE_VALUE,
   parseFleetQuery,
   SORT_LABEL,
   SORTS,
   sitesOf,
-  sortDevices,
   type FleetQuery,
 } from '../fleet/fleet-query';
 import { KIND_LABEL, NO_SITE, STATE_LABEL } from '../format/labels';
+import { useFleetOrder } from '../live/fleet-order';
 import { replaceSearch, useLocation } from '../router';
 
 /** "Last seen" texts move every 10 s for all cards at once (one render pass, not 500 timers). */
@@ -34,11 +33,7 @@ export function FleetPage() {
   const all = useMemo(() => fleet.list(), [fleet, version]);
   const counts = useMemo(() => countByState(all), [all]);
   const sites = useMemo(() => sitesOf(all), [all]);
-  const shown = useMemo(
-    () => sortDevices(filterDevices(all, query), query.sort),
-    // The query is rebuilt from the URL each render; its text is the real dependency.
-    [all, location.search],
-  );
+  const shown = useFleetOrder(all, query, location.search);
 
   const set = (change: Partial<FleetQuery>): void =>
     replaceSearch(fleetQueryToSearch({ ...query, ...change }));
