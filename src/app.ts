@@ -197,6 +197,8 @@ export function createApp(config: AppConfig, logger: Logger): App {
         caCertPem: tls.cert,
         bodyLimit: config.http.bodyLimit,
         requestTimeoutMs: config.http.requestTimeoutMs,
+        maxHeaderBytes: config.http.maxHeaderBytes,
+        corsOrigins: config.http.corsOrigins,
         stream: config.stream,
       },
     );

@@ -211,12 +211,16 @@ beforeAll(async () => {
   h.ingest.emit({ type: 'device', device: deviceView(DEVICE_ID) });
   for (const role of ROLES) {
     sessions.set(role, await h.loginAs(role, `matrix-${role}`));
-    if (!(ROLE_PERMISSIONS[role] as readonly string[]).includes('tokens:manage')) continue;
-    // Created the way a user does: from a logged-in session, with the user's role.
+  }
+  for (const role of ROLES) {
+    // Created the way a user does: from a logged-in session, with the user's role. A role that
+    // may not manage tokens (a wall display) gets one issued by an admin with that role, as an
+    // integration reading the fleet would.
+    const own = (ROLE_PERMISSIONS[role] as readonly string[]).includes('tokens:manage');
     const created = await h.call('POST', '/api/v1/tokens', {
-      cookie: sessions.get(role)!,
+      cookie: sessions.get(own ? role : 'admin')!,
       headers: { origin },
-      body: { name: `matrix ${role}` },
+      body: { name: `matrix ${role}`, ...(own ? {} : { role }) },
     });
     if (created.status !== 201) throw new Error(`token for ${role}: ${created.text}`);
     tokens.set(role, (created.json as { token: string }).token);
@@ -234,12 +238,8 @@ describe('permission matrix', () => {
     for (const known of [...KNOWN_ROUTES, ...Object.keys(ADJUSTED), ...WEBSOCKET_ROUTES]) {
       expect(keys, known).toContain(known);
     }
-    // Each role holds a token or is a role that may not create one; sessions exist for all.
-    for (const role of ROLES) {
-      expect(tokens.has(role)).toBe(
-        (ROLE_PERMISSIONS[role] as readonly string[]).includes('tokens:manage'),
-      );
-    }
+    // Every role is walked with a session and with an API token of that role.
+    for (const role of ROLES) expect(tokens.has(role), role).toBe(true);
   });
 
   it.each(['anonymous', ...ROLES])(
@@ -324,10 +324,17 @@ describe('permission matrix', () => {
     expect(still.status).toBe(200);
   });
 
-  it('lets a dashboard account only read', async () => {
-    // A dashboard (wall display) cannot hold an API token at all; its session is its credential.
+  it('lets a dashboard account and a dashboard token only read', async () => {
+    // A dashboard (wall display) cannot create API tokens; an admin may issue a read-only one.
     expect(ROLE_PERMISSIONS.dashboard).not.toContain('tokens:manage');
     const dashboard = callers().filter((c) => c.role === 'dashboard');
+    expect(dashboard.map((c) => c.label)).toEqual(['dashboard (session)', 'dashboard (API token)']);
+    for (const caller of dashboard) {
+      const read = await h.call('GET', `/api/v1/devices/${DEVICE_ID}`, {
+        headers: await caller.headers(),
+      });
+      expect(read.status, caller.label).toBe(200);
+    }
     const writes = routes.filter(
       (r) => !isRead(r.method) && r.permission !== 'public' && r.permission !== 'authenticated',
     );

@@ -188,6 +188,8 @@ export async function startHarness(
   over: {
     stream?: Partial<ApiServerOptions['stream']>;
     bodyLimit?: number;
+    maxHeaderBytes?: number;
+    corsOrigins?: string[];
     loginLimits?: LoginLimiterOptions;
     auth?: AuthConfig;
     auditThrottle?: AuditThrottleOptions;
@@ -277,6 +279,8 @@ export async function startHarness(
       tls: { cert, key, minVersion: 'TLSv1.2' },
       bodyLimit: over.bodyLimit ?? 64 * 1024,
       requestTimeoutMs: 10_000,
+      ...(over.maxHeaderBytes !== undefined ? { maxHeaderBytes: over.maxHeaderBytes } : {}),
+      corsOrigins: over.corsOrigins ?? [],
       stream: { coalesceMs: 50, maxBufferedBytes: 256 * 1024, ...over.stream },
       caCertPem: cert,
     },

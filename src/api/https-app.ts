@@ -16,6 +16,7 @@ import {
 } from './error-handler.js';
 import type { LiveStream } from './live-stream.js';
 import { registerOpenApi } from './openapi.js';
+import { registerCors } from './cors.js';
 import { registerRouteGuard, type DeclaredRoute } from './route-guard.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -43,6 +44,8 @@ export interface HttpsAppOptions {
   tls: HttpsOptions;
   bodyLimit: number;
   requestTimeoutMs: number;
+  /** Origins allowed cross-origin access with a token; empty: CORS off. */
+  corsOrigins?: readonly string[];
   version: string;
 }
 
@@ -96,6 +99,7 @@ export async function buildHttpsApp(
   // The API speaks JSON only: anything else is 415, not parsed as text.
   app.removeContentTypeParser('text/plain');
   await registerSecurityHeaders(app);
+  await registerCors(app, options.corsOrigins ?? []);
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
   const routes = registerRouteGuard(app, deps.auth);

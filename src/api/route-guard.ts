@@ -4,9 +4,10 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { Auth, Principal, RoutePermission } from '../auth/index.js';
-import { isRoutePermission } from '../auth/index.js';
+import { isRoutePermission, roleHasPermission } from '../auth/index.js';
 import { CcError } from '../domain/index.js';
 import type { ApiApp } from './api-types.js';
+import { PREFLIGHT_ROUTE_URL } from './cors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,8 +19,14 @@ declare module 'fastify' {
 }
 
 /** Routes added by plugins (they cannot carry our config), with the permission they need. */
-const PLUGIN_ROUTE_PERMISSIONS: ReadonlyArray<{ prefix: string; permission: RoutePermission }> = [
+const PLUGIN_ROUTE_PERMISSIONS: ReadonlyArray<{
+  method?: string;
+  prefix: string;
+  permission: RoutePermission;
+}> = [
   { prefix: '/api/docs', permission: 'docs:read' },
+  // CORS preflights (when origins are configured) carry no credentials by definition (Fetch).
+  { method: 'OPTIONS', prefix: PREFLIGHT_ROUTE_URL, permission: 'public' },
 ];
 
 export interface DeclaredRoute {
@@ -37,7 +44,10 @@ export function registerRouteGuard(app: ApiApp, auth: Auth): DeclaredRoute[] {
     const config = (route.config ?? {}) as { permission?: unknown };
     let permission = config.permission;
     if (permission === undefined) {
-      const inherited = PLUGIN_ROUTE_PERMISSIONS.find((p) => route.url.startsWith(p.prefix));
+      const inherited = PLUGIN_ROUTE_PERMISSIONS.find(
+        (p) =>
+          route.url.startsWith(p.prefix) && (p.method === undefined || p.method === route.method),
+      );
       permission = inherited?.permission;
       route.config = { ...(route.config ?? {}), permission: inherited?.permission };
     }
@@ -62,7 +72,15 @@ export function registerRouteGuard(app: ApiApp, auth: Auth): DeclaredRoute[] {
     if (!resolution) throw new CcError('UNAUTHENTICATED', 'log in or send an API token');
     if ('failure' in resolution) throw resolution.failure;
     if (permission !== 'authenticated' && !auth.can(resolution.principal, permission)) {
-      throw new CcError('FORBIDDEN', `this needs the permission ${permission}`);
+      const scoped =
+        resolution.principal.sites !== null &&
+        roleHasPermission(resolution.principal.role, permission);
+      throw new CcError(
+        'FORBIDDEN',
+        scoped
+          ? `this needs the permission ${permission} with access to every site`
+          : `this needs the permission ${permission}`,
+      );
     }
     if (resolution.principal.via === 'session' && !isSafeMethod(request.method)) {
       // SameSite=Strict already keeps the cookie off cross-site requests; checking Origin as well

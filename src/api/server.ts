@@ -19,6 +19,10 @@ export interface ApiServerOptions {
   tls: HttpsOptions & { cert: string | Buffer; key: string | Buffer };
   bodyLimit: number;
   requestTimeoutMs: number;
+  /** Largest request head in bytes (Node's maxHeaderSize); default Node's 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Origins allowed cross-origin access with a token; empty or absent: CORS off. */
+  corsOrigins?: readonly string[];
   stream: LiveStreamOptions;
   /** The certificate clients should trust, served at http://…/ca.crt. */
   caCertPem: string;
@@ -74,9 +78,13 @@ export function createApiServer(deps: ApiDeps, options: ApiServerOptions): ApiSe
     const built = await buildHttpsApp(
       { ...deps, stream, readiness },
       {
-        tls: options.tls,
+        tls:
+          options.maxHeaderBytes === undefined
+            ? options.tls
+            : { ...options.tls, maxHeaderSize: options.maxHeaderBytes },
         bodyLimit: options.bodyLimit,
         requestTimeoutMs: options.requestTimeoutMs,
+        corsOrigins: options.corsOrigins ?? [],
         version,
       },
     );

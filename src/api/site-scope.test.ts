@@ -249,3 +249,22 @@ describe('device administration within scope', () => {
     ]);
   });
 });
+
+describe('organization-wide records', () => {
+  it('keeps the audit log, settings and cloud from a site-scoped admin', async () => {
+    const scoped = await h.loginAs('admin', 'audra', { sites: ['hall-a'] });
+    const audit = await h.call('GET', '/api/v1/audit', { cookie: scoped });
+    expect(audit.status).toBe(403);
+    expect(audit.json).toMatchObject({
+      error: { code: 'FORBIDDEN', message: expect.stringContaining('every site') as string },
+    });
+    const me = (await h.call('GET', '/api/v1/auth/me', { cookie: scoped })).json as {
+      permissions: string[];
+    };
+    expect(me.permissions).toContain('users:manage');
+    for (const wide of ['audit:read', 'settings:manage', 'cloud:manage']) {
+      expect(me.permissions).not.toContain(wide);
+    }
+    expect((await h.call('GET', '/api/v1/audit', { cookie: admin })).status).toBe(200);
+  });
+});

@@ -20,7 +20,12 @@ import {
   type LoginLimiterOptions,
 } from './login-limiter.js';
 import { createLoginLockout, MAX_LOCKOUT_MS } from './login-lockout.js';
-import { ROLE_PERMISSIONS, roleHasPermission, type Permission } from './permissions.js';
+import {
+  ORGANIZATION_WIDE_PERMISSIONS,
+  permissionsFor,
+  roleHasPermission,
+  type Permission,
+} from './permissions.js';
 import { summarizeUser, type Principal, type UserSummary } from './principal.js';
 import { createSessions, SESSION_COOKIE, type LoginResult, type Resolution } from './sessions.js';
 import { createSetup, type SetupRequest } from './setup.js';
@@ -152,8 +157,10 @@ export function createAuth(deps: AuthDeps, config: AuthConfig): Auth {
       }
     },
     authenticate,
-    can: (principal, permission) => roleHasPermission(principal.role, permission),
-    permissionsOf: (principal) => [...ROLE_PERMISSIONS[principal.role]],
+    can: (principal, permission) =>
+      roleHasPermission(principal.role, permission) &&
+      (principal.sites === null || !ORGANIZATION_WIDE_PERMISSIONS.includes(permission)),
+    permissionsOf: (principal) => permissionsFor(principal.role, principal.sites),
     tokens,
     users,
     invites,

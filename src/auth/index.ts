@@ -30,9 +30,11 @@ export {
   USERNAME_PATTERN,
 } from './passwords.js';
 export {
+  ORGANIZATION_WIDE_PERMISSIONS,
   PERMISSIONS,
   ROLE_PERMISSIONS,
   isRoutePermission,
+  permissionsFor,
   roleHasPermission,
   type Permission,
   type RoutePermission,

@@ -54,6 +54,23 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   user: ['fleet:read', 'alerts:read', 'tokens:manage', 'docs:read'],
 };
 
+/**
+ * Permissions over the whole organization rather than over devices: their records (the audit log,
+ * settings, the cloud enrollment) are not divided by site, so a principal limited to some sites
+ * does not hold them, whatever its role.
+ */
+export const ORGANIZATION_WIDE_PERMISSIONS: readonly Permission[] = [
+  'audit:read',
+  'settings:manage',
+  'cloud:manage',
+];
+
+/** What a principal of `role`, limited to `sites` (null: every site), may do. */
+export function permissionsFor(role: Role, sites: readonly string[] | null): Permission[] {
+  const all = ROLE_PERMISSIONS[role];
+  return sites === null ? [...all] : all.filter((p) => !ORGANIZATION_WIDE_PERMISSIONS.includes(p));
+}
+
 export function roleHasPermission(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
 }

@@ -37,6 +37,12 @@ function fieldSchema(spec: FieldSpec): TSchema {
         { ...doc, default: parsePortRange(spec.default), additionalProperties: false },
       );
     }
+    case 'list':
+      return Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
+        ...doc,
+        maxItems: spec.maxItems,
+        default: [...spec.default],
+      });
   }
 }
 

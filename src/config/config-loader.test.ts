@@ -94,6 +94,40 @@ describe('configuration loader', () => {
     expect(issues.find((i) => i.key === 'http.bodyLimit')!.source).toBe('env CC_HTTP__BODY_LIMIT');
   });
 
+  it('reads origin lists from files and the environment, normalized and checked', async () => {
+    const path = await file('cors.yaml', 'http:\n  corsOrigins: ["HTTPS://MES.example.com:443"]\n');
+    expect(loadConfig({ file: path, env: {} }).config.http.corsOrigins).toEqual([
+      'https://mes.example.com',
+    ]);
+    const env = { CC_HTTP__CORS_ORIGINS: ' https://a.example ,https://b.example:8443,, ' };
+    expect(loadConfig({ env }).config.http.corsOrigins).toEqual([
+      'https://a.example',
+      'https://b.example:8443',
+    ]);
+    expect(loadConfig({ env: {} }).config.http.corsOrigins).toEqual([]);
+    const hostile = [
+      '*',
+      'null',
+      'https://a.example/path',
+      'https://user@a.example',
+      'ftp://a.example',
+      'https://a.example?x=1',
+      'x'.repeat(400),
+    ];
+    for (const value of hostile) {
+      const { issues } = resolveConfig({ env: { CC_HTTP__CORS_ORIGINS: value } });
+      expect(
+        issues.map((i) => i.key),
+        value,
+      ).toEqual(['http.corsOrigins']);
+      expect(issues[0]!.fix).toMatch(/https:\/\/mes\.example\.com/);
+    }
+    const tooMany = Array.from({ length: 40 }, (_, i) => `https://h${i}.example`).join(',');
+    expect(resolveConfig({ env: { CC_HTTP__CORS_ORIGINS: tooMany } }).issues).toHaveLength(1);
+    const notList = await file('cors-bad.yaml', 'http:\n  corsOrigins: 7\n');
+    expect(resolveConfig({ file: notList, env: {} }).issues[0]!.message).toMatch(/list/);
+  });
+
   it('suggests the closest key for a misspelt one', async () => {
     const path = await file('typo.yaml', 'ingest:\n  batchDelyMs: 3\nlogg: {}\n');
     const { issues } = resolveConfig({ file: path, env: {} });

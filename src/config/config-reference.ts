@@ -14,6 +14,8 @@ function describeType(spec: FieldSpec): string {
       return spec.values.join(' \\| ');
     case 'portRange':
       return 'port range "FROM-TO"';
+    case 'list':
+      return `list of ${spec.item === 'origin' ? 'origins' : 'host patterns'} (at most ${spec.maxItems}; comma-separated in the environment)`;
   }
 }
 

@@ -20,7 +20,18 @@ export type FieldSpec =
     }
   | { type: 'boolean'; default: boolean; description: string }
   | { type: 'enum'; values: readonly string[]; default: string; description: string }
-  | { type: 'portRange'; default: string; description: string };
+  | { type: 'portRange'; default: string; description: string }
+  | {
+      type: 'list';
+      /** What each entry must be: a web origin (`https://host[:port]`) or a host pattern. */
+      item: ListItemKind;
+      default: readonly string[];
+      maxItems: number;
+      description: string;
+    };
+
+/** `origin`: scheme://host[:port] with no path; `hostPattern`: host, host:port or *.domain[:port]. */
+export type ListItemKind = 'origin' | 'hostPattern';
 
 export interface SectionSpec {
   [key: string]: FieldSpec | SectionSpec;
@@ -118,6 +129,23 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 600_000,
       unit: 'ms',
       description: 'Time a request may take before it is answered 408.',
+    },
+    maxHeaderBytes: {
+      type: 'integer',
+      default: 16 * 1024,
+      min: 4096,
+      max: 64 * 1024,
+      unit: 'bytes',
+      description:
+        'Largest accepted request head (request line and headers); a larger one is answered 431.',
+    },
+    corsOrigins: {
+      type: 'list',
+      item: 'origin',
+      default: [],
+      maxItems: 32,
+      description:
+        'Web origins (e.g. https://mes.example.com) whose pages may call the API with an API token. Empty: CORS off, browsers allow same-origin only. Never "*"; cookies are never shared cross-origin.',
     },
   },
   mqtt: {

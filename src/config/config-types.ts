@@ -33,6 +33,10 @@ export interface AppConfig {
     bodyLimit: number;
     /** Time a request may take, in ms. */
     requestTimeoutMs: number;
+    /** Largest request head (request line and headers), in bytes. */
+    maxHeaderBytes: number;
+    /** Origins allowed to call the API cross-origin with a token; empty = CORS off. */
+    corsOrigins: string[];
   };
   mqtt: {
     /** Largest accepted MQTT packet, in bytes; a larger one closes only its sender's connection. */

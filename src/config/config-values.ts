@@ -1,7 +1,7 @@
 // Checks and coerces one raw value (from a file or an environment variable) against its field spec.
 
 import type { PortRange } from './config-types.js';
-import type { FieldSpec } from './config-schema.js';
+import type { FieldSpec, ListItemKind } from './config-schema.js';
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string; fix: string };
 
@@ -109,7 +109,88 @@ export function checkValue(key: string, spec: FieldSpec, raw: unknown, fromEnv: 
       }
       return { ok: true, value: range };
     }
+    case 'list':
+      return checkList(key, spec.item, spec.maxItems, raw, fromEnv);
   }
+}
+
+const LIST_ITEM_MAX = 300;
+
+/** A list from a file is an array (or one comma-separated string); from the environment, a string. */
+function checkList(
+  key: string,
+  item: ListItemKind,
+  maxItems: number,
+  raw: unknown,
+  fromEnv: boolean,
+): Checked {
+  const example = item === 'origin' ? 'https://mes.example.com' : 'cloud.example.com:443';
+  let entries: unknown[];
+  if (typeof raw === 'string') {
+    entries = raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length > 0);
+  } else if (Array.isArray(raw) && !fromEnv) {
+    entries = raw;
+  } else {
+    return {
+      ok: false,
+      message: 'must be a list',
+      fix: `set ${key} to a list (or a comma-separated string), e.g. ["${example}"]`,
+    };
+  }
+  if (entries.length > maxItems) {
+    return {
+      ok: false,
+      message: `must hold at most ${maxItems} entries`,
+      fix: `shorten ${key}`,
+    };
+  }
+  const values: string[] = [];
+  for (const entry of entries) {
+    const normalized =
+      typeof entry === 'string' && entry.length <= LIST_ITEM_MAX
+        ? item === 'origin'
+          ? normalizeOrigin(entry)
+          : normalizeHostPattern(entry)
+        : null;
+    if (normalized === null) {
+      const shown = typeof entry === 'string' ? entry.slice(0, 80) : typeof entry;
+      return {
+        ok: false,
+        message: `holds "${shown}", which is not ${item === 'origin' ? 'a web origin (scheme://host[:port], no path)' : 'a host pattern (host, host:port or *.domain)'}`,
+        fix: `write each entry of ${key} like "${example}"`,
+      };
+    }
+    if (!values.includes(normalized)) values.push(normalized);
+  }
+  return { ok: true, value: values };
+}
+
+/** An origin as browsers send it: lower-case scheme and host, no default port, no path. */
+export function normalizeOrigin(text: string): string | null {
+  if (!/^https?:\/\/[^/?#@\s]+$/i.test(text)) return null;
+  try {
+    const url = new URL(text);
+    return url.origin === 'null' ? null : url.origin;
+  } catch {
+    return null;
+  }
+}
+
+/** `host`, `host:port` or `*.domain[:port]`, lower-case; IPv6 literals in brackets. */
+export function normalizeHostPattern(text: string): string | null {
+  const lower = text.trim().toLowerCase();
+  const m = /^(\*\.)?([a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::(\d{1,5}))?$/.exec(lower);
+  if (!m) return null;
+  const [, wildcard, host, port] = m;
+  if (host === undefined || host.startsWith('.') || host.endsWith('.') || host.includes('..')) {
+    return null;
+  }
+  if (wildcard && host.startsWith('[')) return null;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return null;
+  return lower;
 }
 
 function isRangeObject(raw: unknown): raw is PortRange {
