@@ -1,13 +1,14 @@
 // Composition root: builds every subsystem from the configuration, starts them in dependency order
 // and stops them in reverse. The only module (with cli/) that knows all the others.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer } from './api/index.js';
 import { createAuth, createSecretBox, loadSecretKey } from './auth/index.js';
 import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
+import { CcError } from './domain/index.js';
 import { createDeviceServices } from './devices/index.js';
 import { createIngest } from './ingest/index.js';
 import {
@@ -21,6 +22,12 @@ import { createMetricsRegistry } from './observability/index.js';
 import { createSimulator, planFleet } from './simulator/index.js';
 import { createApiProxy } from './proxy/index.js';
 import { openStore } from './store/index.js';
+import {
+  createOutboxMetrics,
+  createServerStatus,
+  createUplink,
+  createUplinkMetrics,
+} from './uplink/index.js';
 import { productVersion } from './cli/version.js';
 
 export interface AppPorts {
@@ -162,6 +169,34 @@ export function createApp(config: AppConfig, logger: Logger): App {
     await devices.start();
     stoppers.push(() => devices.stop());
 
+    const uplink = createUplink(
+      {
+        store,
+        fleet: { list: () => ingest.fleet.list() },
+        onChange: (listener) => ingest.onChange(listener),
+        secrets,
+        audit: auth.audit,
+        logger: logger.child({ subsystem: 'uplink' }),
+        server: createServerStatus({
+          version: productVersion(),
+          startedAt,
+          hostName: publicHost,
+          dataDir: config.dataDir,
+          metrics,
+          storeReady: async () => {
+            await store.users.count();
+            return true;
+          },
+        }),
+        version: productVersion(),
+        outboxMetrics: createOutboxMetrics(metrics),
+        metrics: createUplinkMetrics(metrics),
+      },
+      { ...config.uplink, ca: await readUplinkCa(config.uplink.caFile) },
+    );
+    await uplink.start();
+    stoppers.push(() => uplink.stop());
+
     const httpsBase = `https://${formatHost(publicHost)}:${ports.https}`;
     const api = createApiServer(
       {
@@ -171,6 +206,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         ingest,
         auth,
         devices,
+        uplink,
         mqtt: {
           disconnect: (id) => broker.disconnect(id),
           isConnected: (id) => broker.isConnected(id),
@@ -318,6 +354,22 @@ export function createApp(config: AppConfig, logger: Logger): App {
       return stopping;
     },
   };
+}
+
+/** The extra CA the uplink trusts (uplink.caFile), or null; an unreadable file stops start-up. */
+async function readUplinkCa(file: string | null): Promise<string | null> {
+  if (file === null) return null;
+  try {
+    const pem = await readFile(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw new CcError(
+      'CONFIG_INVALID',
+      `uplink.caFile ${file} cannot be used (${err instanceof Error ? err.message : String(err)}); fix: point it at a readable PEM certificate`,
+      { key: 'uplink.caFile' },
+    );
+  }
 }
 
 function formatHost(host: string): string {

@@ -30,6 +30,13 @@ import {
 import type { Ingest } from '../ingest/ingest-types.js';
 import { createMetricsRegistry, silentLogger, type Registry } from '../observability/index.js';
 import { createSqliteStore, type Store } from '../store/index.js';
+import {
+  createOutboxMetrics,
+  createServerStatus,
+  createUplink,
+  type Uplink,
+  type UplinkSettings,
+} from '../uplink/index.js';
 import { createApiServer, type ApiServer, type ApiServerOptions } from './index.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -145,6 +152,7 @@ export interface Harness {
   metrics: Registry;
   server: ApiServer;
   devices: DeviceServices;
+  uplink: Uplink;
   certPem: string;
   setupToken: string | null;
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
@@ -194,6 +202,9 @@ export async function startHarness(
     auth?: AuthConfig;
     auditThrottle?: AuditThrottleOptions;
     devices?: Partial<DeviceServicesConfig>;
+    uplink?: Partial<UplinkSettings>;
+    /** The environment the uplink reads HTTPS_PROXY and NO_PROXY from (default: none). */
+    uplinkEnv?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-api-'));
@@ -257,8 +268,50 @@ export async function startHarness(
     },
   );
   await devices.start();
+  const secrets = createSecretBox(randomBytes(32));
+  const uplink = createUplink(
+    {
+      store,
+      fleet: { list: () => ingest.fleet.list() },
+      onChange: (listener) => ingest.onChange(listener),
+      secrets,
+      audit: auth.audit,
+      logger,
+      server: createServerStatus({
+        version: '0.1.0-test',
+        startedAt: new Date(),
+        hostName: 'cc-test-host',
+        dataDir: dir,
+        metrics,
+        storeReady: () => Promise.resolve(true),
+      }),
+      version: '0.1.0-test',
+      env: over.uplinkEnv ?? {},
+      outboxMetrics: createOutboxMetrics(metrics),
+    },
+    {
+      enabled: true,
+      // Nothing leaves the machine unless a test points the uplink at its own receiver.
+      endpoint: 'https://cloud.invalid/cc',
+      allowedHosts: ['cloud.invalid'],
+      spkiPins: [],
+      ca: null,
+      proxy: 'none',
+      noProxy: null,
+      intervalSeconds: 300,
+      timeoutMs: 5000,
+      outboxMaxBytes: 1024 * 1024,
+      outboxMaxItems: 1000,
+      drainPerMinute: 6000,
+      backoffMaxSeconds: 5,
+      backoffBaseMs: 100,
+      ...over.uplink,
+    },
+  );
+  await uplink.start();
   const server = createApiServer(
     {
+      uplink,
       logger,
       metrics,
       store,
@@ -329,6 +382,7 @@ export async function startHarness(
     metrics,
     server,
     devices,
+    uplink,
     certPem: cert,
     setupToken,
     call,
@@ -374,6 +428,7 @@ export async function startHarness(
     async close() {
       await agent.close();
       await server.stop();
+      await uplink.stop();
       await devices.stop();
       await store.close();
       await rm(dir, { recursive: true, force: true });

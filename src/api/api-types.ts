@@ -9,6 +9,7 @@ import type { DeviceServices } from '../devices/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import type { Logger, Registry } from '../observability/index.js';
 import type { Store } from '../store/index.js';
+import type { Uplink } from '../uplink/index.js';
 
 export type ApiApp = FastifyInstance<
   HttpsServer,
@@ -36,4 +37,6 @@ export interface ApiDeps {
   /** The MQTT broker's connections, to close a device whose token changed (absent in some tests). */
   mqtt?: { disconnect(deviceId: string): boolean; isConnected(deviceId: string): boolean };
   info: () => InfoPayload;
+  /** The cloud uplink: enrollment, consent, reports. */
+  uplink: Uplink;
 }

@@ -52,7 +52,9 @@ export function mapError(err: unknown): Mapped {
     return {
       status: ERROR_STATUS[err.code],
       code: err.code,
-      message: err.status >= 500 ? 'internal error' : err.message,
+      // A 500 is our own failure and its message may describe internals; 502–504 describe an
+      // upstream (a device, the cloud) in words written for the client.
+      message: err.status === 500 ? 'internal error' : err.message,
       ...(typeof retry === 'number' ? { headers: { 'retry-after': String(retry) } } : {}),
     };
   }

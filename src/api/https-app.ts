@@ -20,6 +20,7 @@ import { registerCors } from './cors.js';
 import { registerRouteGuard, type DeclaredRoute } from './route-guard.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerCloudRoutes } from './routes/cloud.js';
 import { registerCommandRoutes } from './routes/commands.js';
 import { registerDeviceRegistryRoutes } from './routes/device-registry.js';
 import { registerDeviceMqttTokenRoutes } from './routes/device-mqtt-tokens.js';
@@ -120,6 +121,7 @@ export async function buildHttpsApp(
   registerDeviceMqttTokenRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerCloudRoutes(app, deps);
   registerDeviceMetricRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerAlertRoutes(app, deps);

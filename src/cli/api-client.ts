@@ -43,7 +43,11 @@ export function addServerOptions(command: Command): Command {
 
 export interface ApiClient {
   readonly base: string;
-  call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  call<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,8 @@
 
 import { Command } from 'commander';
 import { registerActionCommands } from './commands/actions.js';
+import { registerCloudCommands } from './commands/cloud.js';
+import { registerCloudReceiverCommand } from './commands/cloud-receiver.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
@@ -26,5 +28,7 @@ export function buildProgram(): Command {
   registerActionCommands(program);
   registerStatusCommand(program);
   registerWatchCommand(program);
+  registerCloudCommands(program);
+  registerCloudReceiverCommand(program);
   return program;
 }

@@ -1,6 +1,12 @@
 // Renders docs/configuration.md's key table from the schema, so the docs cannot drift from the code.
 
-import { envName, listFields, type FieldSpec } from './config-schema.js';
+import { envName, listFields, type FieldSpec, type ListItemKind } from './config-schema.js';
+
+const LIST_NOUNS: Record<ListItemKind, string> = {
+  origin: 'origins',
+  hostPattern: 'host patterns',
+  spkiPin: 'SPKI SHA-256 pins',
+};
 
 function describeType(spec: FieldSpec): string {
   switch (spec.type) {
@@ -15,7 +21,7 @@ function describeType(spec: FieldSpec): string {
     case 'portRange':
       return 'port range "FROM-TO"';
     case 'list':
-      return `list of ${spec.item === 'origin' ? 'origins' : 'host patterns'} (at most ${spec.maxItems}; comma-separated in the environment)`;
+      return `list of ${LIST_NOUNS[spec.item]} (at most ${spec.maxItems}; comma-separated in the environment)`;
   }
 }
 

@@ -30,8 +30,11 @@ export type FieldSpec =
       description: string;
     };
 
-/** `origin`: scheme://host[:port] with no path; `hostPattern`: host, host:port or *.domain[:port]. */
-export type ListItemKind = 'origin' | 'hostPattern';
+/**
+ * `origin`: scheme://host[:port] with no path; `hostPattern`: host, host:port or *.domain[:port];
+ * `spkiPin`: base64 of a SHA-256 digest (44 characters).
+ */
+export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin';
 
 export interface SectionSpec {
   [key: string]: FieldSpec | SectionSpec;
@@ -408,6 +411,107 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 64,
       description:
         'Proxied calls in flight to one device at a time (its connection pool); more are answered 503.',
+    },
+  },
+  uplink: {
+    enabled: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Send status and health reports to the vendor cloud once enrolled (nothing is sent before enrollment).',
+    },
+    endpoint: {
+      type: 'string',
+      default: 'https://www.printos.com/command-center',
+      maxLength: 2048,
+      description:
+        'Base URL of the vendor cloud (https only); enrollment may name another allow-listed one.',
+    },
+    allowedHosts: {
+      type: 'list',
+      item: 'hostPattern',
+      default: ['www.printos.com', '3dpconf.heleni.me', '*.amazonaws.com'],
+      maxItems: 32,
+      description:
+        'The only hosts the uplink may connect to (host, host:port or *.domain; port 443 when none is given). Any other host, and any redirect leaving the list, is refused.',
+    },
+    spkiPins: {
+      type: 'list',
+      item: 'spkiPin',
+      default: [],
+      maxItems: 8,
+      description:
+        'Optional SHA-256 pins (base64) of the cloud certificate public key; when set, a certificate matching none is refused even if its chain is valid.',
+    },
+    caFile: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description:
+        'Extra CA certificate (PEM) trusted for the cloud, e.g. a private cloud or the reference receiver; the system CAs stay trusted.',
+    },
+    proxy: {
+      type: 'string',
+      default: 'environment',
+      maxLength: 2048,
+      description:
+        '"environment" (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), "none", or a proxy URL http://[user:password@]host:port.',
+    },
+    noProxy: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description:
+        'Hosts that bypass an explicit uplink.proxy (NO_PROXY syntax); with "environment", NO_PROXY applies.',
+    },
+    intervalSeconds: {
+      type: 'integer',
+      default: 300,
+      min: 5,
+      max: 86_400,
+      unit: 's',
+      description: 'Time between periodic reports.',
+    },
+    timeoutMs: {
+      type: 'integer',
+      default: 30_000,
+      min: 1000,
+      max: 300_000,
+      unit: 'ms',
+      description: 'Longest one delivery may take (proxy, TLS, answer).',
+    },
+    outboxMaxBytes: {
+      type: 'integer',
+      default: 64 * MIB,
+      min: 64 * 1024,
+      max: 4096 * MIB,
+      unit: 'bytes',
+      description:
+        'Disk the outbox may use; beyond it the oldest periodic reports are dropped first (critical ones kept), with an alert.',
+    },
+    outboxMaxItems: {
+      type: 'integer',
+      default: 20_000,
+      min: 10,
+      max: 1_000_000,
+      description: 'Reports the outbox may hold (same policy as outboxMaxBytes).',
+    },
+    drainPerMinute: {
+      type: 'integer',
+      default: 120,
+      min: 1,
+      max: 6000,
+      description: 'Reports sent per minute at most while the outbox drains after an outage.',
+    },
+    backoffMaxSeconds: {
+      type: 'integer',
+      default: 900,
+      min: 5,
+      max: 86_400,
+      unit: 's',
+      description: 'Longest wait between retries while the cloud or the proxy is unreachable.',
     },
   },
   demo: {

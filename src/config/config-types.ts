@@ -104,6 +104,23 @@ export interface AppConfig {
     /** Proxied calls in flight to one device at a time. */
     concurrencyPerDevice: number;
   };
+  uplink: {
+    enabled: boolean;
+    /** Base URL of the vendor cloud. */
+    endpoint: string;
+    allowedHosts: string[];
+    spkiPins: string[];
+    caFile: string | null;
+    /** 'environment', 'none' or an http:// proxy URL. */
+    proxy: string;
+    noProxy: string | null;
+    intervalSeconds: number;
+    timeoutMs: number;
+    outboxMaxBytes: number;
+    outboxMaxItems: number;
+    drainPerMinute: number;
+    backoffMaxSeconds: number;
+  };
   demo: {
     /** Run a simulated fleet in the same process (npm start). */
     enabled: boolean;

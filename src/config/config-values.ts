@@ -115,6 +115,21 @@ export function checkValue(key: string, spec: FieldSpec, raw: unknown, fromEnv: 
 }
 
 const LIST_ITEM_MAX = 300;
+const LIST_EXAMPLES: Record<ListItemKind, string> = {
+  origin: 'https://mes.example.com',
+  hostPattern: 'cloud.example.com:443',
+  spkiPin: 'r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=',
+};
+const LIST_DESCRIPTIONS: Record<ListItemKind, string> = {
+  origin: 'a web origin (scheme://host[:port], no path)',
+  hostPattern: 'a host pattern (host, host:port or *.domain)',
+  spkiPin: 'a base64 SHA-256 pin (44 characters ending in "=")',
+};
+const NORMALIZERS: Record<ListItemKind, (text: string) => string | null> = {
+  origin: (text) => normalizeOrigin(text),
+  hostPattern: (text) => normalizeHostPattern(text),
+  spkiPin: (text) => (/^[A-Za-z0-9+/]{43}=$/.test(text.trim()) ? text.trim() : null),
+};
 
 /** A list from a file is an array (or one comma-separated string); from the environment, a string. */
 function checkList(
@@ -124,7 +139,7 @@ function checkList(
   raw: unknown,
   fromEnv: boolean,
 ): Checked {
-  const example = item === 'origin' ? 'https://mes.example.com' : 'cloud.example.com:443';
+  const example = LIST_EXAMPLES[item];
   let entries: unknown[];
   if (typeof raw === 'string') {
     entries = raw
@@ -150,16 +165,12 @@ function checkList(
   const values: string[] = [];
   for (const entry of entries) {
     const normalized =
-      typeof entry === 'string' && entry.length <= LIST_ITEM_MAX
-        ? item === 'origin'
-          ? normalizeOrigin(entry)
-          : normalizeHostPattern(entry)
-        : null;
+      typeof entry === 'string' && entry.length <= LIST_ITEM_MAX ? NORMALIZERS[item](entry) : null;
     if (normalized === null) {
       const shown = typeof entry === 'string' ? entry.slice(0, 80) : typeof entry;
       return {
         ok: false,
-        message: `holds "${shown}", which is not ${item === 'origin' ? 'a web origin (scheme://host[:port], no path)' : 'a host pattern (host, host:port or *.domain)'}`,
+        message: `holds "${shown}", which is not ${LIST_DESCRIPTIONS[item]}`,
         fix: `write each entry of ${key} like "${example}"`,
       };
     }

@@ -47,6 +47,11 @@ export const ERROR_STATUS = {
   PROXY_PATH_FORBIDDEN: 403,
   PROXY_MISDIRECTED: 421,
   PROXY_DEVICE_BUSY: 503,
+  // The cloud uplink: enrollment and delivery to the vendor cloud.
+  CLOUD_NOT_ENROLLED: 409,
+  CLOUD_ENROLLMENT_REFUSED: 422,
+  CLOUD_UNREACHABLE: 502,
+  CLOUD_BAD_RESPONSE: 502,
   // The CLI could not reach the Command Center server itself.
   SERVER_UNREACHABLE: 502,
   CONFIG_INVALID: 500,

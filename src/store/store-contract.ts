@@ -9,6 +9,7 @@ import { deviceContract } from './contract/device-contract.js';
 import { historyContract } from './contract/history-contract.js';
 import { metricContract } from './contract/metric-contract.js';
 import { registryContract } from './contract/registry-contract.js';
+import { uplinkContract } from './contract/uplink-contract.js';
 import type { Store } from './store.js';
 
 export interface OpenedStore {
@@ -61,5 +62,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     accessContract(store);
     registryContract(store);
     accountsContract(store);
+    uplinkContract(store);
   });
 }

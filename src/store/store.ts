@@ -381,6 +381,130 @@ export interface SettingRepository {
   remove(key: string): Promise<void>;
 }
 
+/** The server's enrollment with the vendor cloud; there is at most one. */
+export interface UplinkEnrollment {
+  organizationId: string;
+  siteId: string;
+  /** Key id the cloud knows the site secret by (`kid` in every envelope). */
+  kid: string;
+  /** The site secret, sealed by the caller with the data directory's secret box; opaque here. */
+  sealedSecret: string;
+  /** Base URL of the cloud endpoint. */
+  endpoint: string;
+  enrolledAt: string;
+  /** Who enrolled (a user name, `token:<name>`, or `system`). */
+  enrolledBy: string;
+}
+
+/** One change of the customer's consent to share a category of data with the vendor cloud. */
+export interface ConsentChange {
+  id: string;
+  /** What may be shared, e.g. `fleet-health`, `job-details`. */
+  category: string;
+  granted: boolean;
+  at: string;
+  /** Who changed it (a user name, `token:<name>`, or `system`). */
+  by: string;
+  /** Where the change came from (a client address, `cli`, `setup` …), when known. */
+  source: string | null;
+}
+
+/** The standing decision for one category: the last change recorded for it. */
+export interface ConsentState {
+  granted: boolean;
+  at: string;
+  by: string;
+}
+
+/** What the uplink remembers between runs; null when never set. */
+export interface UplinkState {
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: { message: string; at: string } | null;
+  /** The key that pseudonymizes identifiers in reports, sealed by the caller; opaque here. */
+  sealedPseudonymKey: string | null;
+}
+
+/** Enrollment, consent history and the uplink's small state. */
+export interface UplinkRepository {
+  enrollment(): Promise<UplinkEnrollment | undefined>;
+  /** Replaces the current enrollment. */
+  saveEnrollment(enrollment: UplinkEnrollment): Promise<void>;
+  /** Forgets the enrollment; false when there was none. */
+  clearEnrollment(): Promise<boolean>;
+  /**
+   * Records a consent change. The history is append-only: no update or delete exists here, and
+   * the database refuses them (migration 005). CONFLICT when the id is taken.
+   */
+  appendConsent(change: ConsentChange): Promise<void>;
+  /** Newest first (in the order recorded), optionally for one category. */
+  consentHistory(category?: string): Promise<ConsentChange[]>;
+  /** The last change recorded per category (recording order, not `at`, decides). */
+  currentConsent(): Promise<Record<string, ConsentState>>;
+  state(): Promise<UplinkState>;
+  /** Sets the fields given (null clears one) in one transaction; resolves with the whole state. */
+  updateState(changes: Partial<UplinkState>): Promise<UplinkState>;
+}
+
+export const OUTBOX_KINDS = ['periodic', 'critical'] as const;
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+/** A sealed report waiting to be sent; `body` is the envelope, opaque to the store. */
+export interface OutboxItem {
+  seq: number;
+  kind: OutboxKind;
+  body: string;
+  /** UTF-8 length of `body`. */
+  bytes: number;
+  createdAt: string;
+}
+
+export interface OutboxStats {
+  count: number;
+  bytes: number;
+  /** When the oldest waiting item was appended; null when the outbox is empty. */
+  oldestAt: string | null;
+  criticalCount: number;
+}
+
+export interface OutboxDropResult {
+  dropped: number;
+  droppedBytes: number;
+  /** How many of the dropped items were critical (only when critical items alone broke the bound). */
+  criticalDropped: number;
+}
+
+/**
+ * The durable, ordered queue of sealed uplink reports. `seq` is strictly increasing and never
+ * reused — across removals, restarts and `clear()` — because the cloud rejects replays by it.
+ */
+export interface OutboxRepository {
+  /**
+   * Allocates the next seq, builds the item for it and stores both in one transaction: the seq is
+   * sealed inside the envelope, so it must be known before the body exists. `build` may run more
+   * than once when another connection appends at the same moment; nothing is stored if it throws.
+   */
+  append(
+    build: (seq: number) => { kind: OutboxKind; body: string },
+    at: Date,
+  ): Promise<{ seq: number; bytes: number }>;
+  /** Up to `limit` items, oldest (lowest seq) first. */
+  peek(limit: number): Promise<OutboxItem[]>;
+  /** False when the item was not there (already removed or dropped). */
+  remove(seq: number): Promise<boolean>;
+  stats(): Promise<OutboxStats>;
+  /**
+   * Brings the outbox within `maxBytes` and `maxItems`: first drops any item bigger than
+   * `maxBytes` by itself (it can never fit), then the oldest periodic items, and only when the
+   * critical items alone exceed a bound, the oldest critical ones.
+   */
+  dropForBound(maxBytes: number, maxItems: number): Promise<OutboxDropResult>;
+  /** Removes every item (un-enrollment) and returns how many; the seq counter is kept. */
+  clear(): Promise<number>;
+  /** The last seq allocated; 0 before the first append. */
+  lastSeq(): Promise<number>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending schema migrations; safe to call on every start. */
@@ -409,6 +533,8 @@ export interface Store {
   readonly organization: OrganizationRepository;
   readonly sites: SiteRepository;
   readonly invites: InviteRepository;
+  readonly uplink: UplinkRepository;
+  readonly outbox: OutboxRepository;
   close(): Promise<void>;
 }
 

@@ -185,6 +185,51 @@ export interface InvitesTable {
   accepted_by: string | null;
 }
 
+/** A bigint that is not a time (a count, a sequence number); read through `toNumber` as well. */
+export type Int64 = ColumnType<number | string, number, number>;
+
+export interface UplinkEnrollmentTable {
+  /** Always `current`: there is at most one enrollment. */
+  id: string;
+  organization_id: string;
+  site_id: string;
+  kid: string;
+  sealed_secret: string;
+  endpoint: string;
+  enrolled_at: Millis;
+  enrolled_by: string;
+}
+
+export interface ConsentHistoryTable {
+  /** Recording order, assigned by the database. */
+  n: ColumnType<number | string, never, never>;
+  id: string;
+  category: string;
+  /** 0 or 1. */
+  granted: number;
+  at: Millis;
+  changed_by: string;
+  source: string | null;
+}
+
+export interface UplinkStateTable {
+  key: string;
+  value: string;
+}
+
+export interface OutboxTable {
+  seq: Int64;
+  kind: string;
+  body: string;
+  bytes: Int64;
+  created_at: Millis;
+}
+
+export interface OutboxSequenceTable {
+  id: string;
+  last_seq: Int64;
+}
+
 export interface Database {
   devices: DevicesTable;
   jobs: JobsTable;
@@ -202,4 +247,9 @@ export interface Database {
   organization: OrganizationTable;
   sites: SitesTable;
   invites: InvitesTable;
+  uplink_enrollment: UplinkEnrollmentTable;
+  consent_history: ConsentHistoryTable;
+  uplink_state: UplinkStateTable;
+  outbox: OutboxTable;
+  outbox_sequence: OutboxSequenceTable;
 }

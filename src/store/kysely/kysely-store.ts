@@ -27,11 +27,13 @@ import {
   createJobRepository,
 } from './fleet-repositories.js';
 import { createMetricRepository } from './metric-repository.js';
+import { createOutboxRepository } from './outbox-repository.js';
 import {
   createAuditRepository,
   createCommandRepository,
   createRegistrationRepository,
 } from './registry-repositories.js';
+import { createUplinkRepository } from './uplink-repositories.js';
 import { kyselyWriteRunner, type WriteRunner } from './write-runner.js';
 import {
   upsertAlerts,
@@ -114,6 +116,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     organization: createOrganizationRepository(db),
     sites: createSiteRepository(db),
     invites: createInviteRepository(db),
+    uplink: createUplinkRepository(db, runWrites),
+    outbox: createOutboxRepository(db, runWrites),
 
     async close() {
       if (closed) return;

@@ -9,6 +9,7 @@ import { initialMigration } from './001-initial.js';
 import { deviceRegistryMigration } from './002-device-registry.js';
 import { tokenScopeMigration } from './003-token-scope.js';
 import { accountsMigration } from './004-accounts.js';
+import { uplinkMigration } from './005-uplink.js';
 
 /** Ordered by name; never rename or edit a released migration — add a new one. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['002_device_registry', deviceRegistryMigration],
   ['003_token_scope', tokenScopeMigration],
   ['004_accounts', accountsMigration],
+  ['005_uplink', uplinkMigration],
 ];
 
 const provider: MigrationProvider = {

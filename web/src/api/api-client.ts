@@ -20,6 +20,7 @@ export interface ApiClient {
   post<T>(path: string, body?: unknown): Promise<T>;
   /** Optional so that test doubles written before they existed still fit; the real client has them. */
   patch?<T>(path: string, body: unknown): Promise<T>;
+  put?<T>(path: string, body: unknown): Promise<T>;
   delete?(path: string): Promise<void>;
 }
 
@@ -28,6 +29,13 @@ export function patchVia<T>(api: ApiClient, path: string, body: unknown): Promis
   return api.patch
     ? api.patch<T>(path, body)
     : Promise.reject(new ApiError(0, 'NETWORK', 'PATCH is not available'));
+}
+
+/** PUT through the client; a test double without `put` fails the call like a network error. */
+export function putVia<T>(api: ApiClient, path: string, body: unknown): Promise<T> {
+  return api.put
+    ? api.put<T>(path, body)
+    : Promise.reject(new ApiError(0, 'NETWORK', 'PUT is not available'));
 }
 
 /** DELETE through the client; a test double without `delete` fails the call like a network error. */
@@ -115,6 +123,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     get: (path, query) => call('GET', withQuery(path, query)),
     post: (path, body) => call('POST', path, body ?? {}),
     patch: (path, body) => call('PATCH', path, body),
+    put: (path, body) => call('PUT', path, body),
     delete: (path) => call('DELETE', path),
   };
 }

@@ -232,3 +232,75 @@ export interface AuditEntry {
   source: string | null;
   details: Record<string, unknown>;
 }
+
+/** Categories of non-anonymous report data that need recorded consent (docs/protocols/uplink-report.md). */
+export const CONSENT_CATEGORIES = [
+  'identity',
+  'production',
+  'labels',
+  'network',
+  'freeText',
+] as const;
+export type ConsentCategory = (typeof CONSENT_CATEGORIES)[number];
+
+/** GET /api/v1/cloud/consent (and `consent` of the uplink status) */
+export interface ConsentView {
+  category: ConsentCategory;
+  description: string;
+  granted: boolean;
+  at: string | null;
+  by: string | null;
+}
+
+export type UplinkRoute = 'direct' | 'proxy';
+
+export interface UplinkEnrollment {
+  organizationId: string;
+  siteId: string;
+  kid: string;
+  endpoint: string;
+  enrolledAt: string;
+  enrolledBy: string;
+}
+
+/** GET /api/v1/cloud */
+export interface UplinkStatus {
+  enabled: boolean;
+  enrolled: boolean;
+  enrollment: UplinkEnrollment | null;
+  intervalSeconds: number;
+  nextReportAt: string | null;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: { message: string; at: string } | null;
+  delivery: {
+    consecutiveFailures: number;
+    retryAt: string | null;
+    lastDelivered: { seq: number; at: string; via: UplinkRoute } | null;
+  };
+  outbox: {
+    count: number;
+    bytes: number;
+    oldestAt: string | null;
+    criticalCount: number;
+    droppedTotal: number;
+    limits: { maxBytes: number; maxItems: number };
+  };
+  /** `proxy`: the proxy URL with its password replaced. */
+  route: { via: UplinkRoute; proxy: string | null };
+  consent: ConsentView[];
+  /** Standing problems of the uplink, e.g. UPLINK_REPORTS_DROPPED. */
+  alerts: { code: string; message: string; at: string }[];
+}
+
+/** GET /api/v1/cloud/preview: the next periodic report before sealing, and its size. */
+export interface UplinkPreview {
+  report: unknown;
+  bytes: number;
+}
+
+/** POST /api/v1/cloud/reports */
+export interface QueuedReport {
+  seq: number;
+  bytes: number;
+}

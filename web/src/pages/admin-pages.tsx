@@ -1,7 +1,7 @@
 // Cloud, Firmware, Network diagnostics and Settings (with the organization and its sites): in the
 // navigation now, each showing what is real today (ports, versions, sites) and, for what is not
-// built yet, a clear "not configured yet" with what it will do and what to do meanwhile. Users
-// have a page of their own (users-page.tsx).
+// built yet, a clear "not configured yet" with what it will do and what to do meanwhile. The cloud
+// uplink (cloud-page.tsx) and users (users-page.tsx) have pages of their own.
 
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
@@ -9,6 +9,7 @@ import { deleteVia, patchVia } from '../api/api-client';
 import type { Organization, ServerInfo, Site } from '../api/types';
 import { useApp, useFleetVersion, useTitle } from '../app-context';
 import { formatDateTime, formatDuration } from '../format/time-format';
+import { CloudPage } from './cloud-page';
 
 export type AdminPageName = 'cloud' | 'firmware' | 'network' | 'settings';
 
@@ -51,22 +52,6 @@ export function AdminPage({ which }: { which: AdminPageName }) {
       {which === 'network' ? <NetworkPage /> : null}
       {which === 'settings' ? <SettingsPage /> : null}
     </section>
-  );
-}
-
-function CloudPage() {
-  return (
-    <NotConfigured what="Cloud uplink">
-      <p>
-        The cloud uplink sends a small encrypted status and health report to the vendor cloud every
-        5 minutes — outgoing HTTPS only, through the system proxy, to allow-listed endpoints, and
-        sharing non-anonymous data only with your recorded consent.
-      </p>
-      <p>
-        It arrives with the cloud uplink release (enrollment, consent and proxy settings on this
-        page). Until then <strong>nothing leaves this site</strong>; there is nothing to do.
-      </p>
-    </NotConfigured>
   );
 }
 
