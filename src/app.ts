@@ -1,11 +1,13 @@
 // Composition root: builds every subsystem from the configuration, starts them in dependency order
 // and stops them in reverse. The only module (with cli/) that knows all the others.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer } from './api/index.js';
 import { createAuth, createSecretBox, loadSecretKey } from './auth/index.js';
+import { createCloudReceiver } from './cloud-receiver/index.js';
 import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
 import { CcError } from './domain/index.js';
@@ -56,6 +58,8 @@ export interface StartedApp {
   setupUrl: string | null;
   certificate: { fingerprint256: string; source: string; certPath: string };
   demoDevices: number;
+  /** The local reference cloud the demo's uplink reports to, and how to enroll with it. */
+  demoCloud?: { url: string; organizationId: string; enrollmentToken: string };
 }
 
 export interface App {
@@ -169,6 +173,31 @@ export function createApp(config: AppConfig, logger: Logger): App {
     await devices.start();
     stoppers.push(() => devices.stop());
 
+    let demoCloud: StartedApp['demoCloud'];
+    let uplinkSettings = { ...config.uplink, ca: await readUplinkCa(config.uplink.caFile) };
+    if (config.demo.enabled && config.demo.cloud) {
+      const organizationId = 'demo-organization';
+      const enrollmentToken = randomBytes(12).toString('base64url');
+      const receiver = createCloudReceiver({
+        dataDir: join(config.dataDir, 'demo-cloud'),
+        host: '127.0.0.1',
+        port: 0,
+        organizationId,
+        enrollmentToken,
+        reportIntervalSeconds: config.uplink.intervalSeconds,
+        logger: logger.child({ subsystem: 'demo-cloud' }),
+      });
+      const info = await receiver.start();
+      stoppers.push(() => receiver.stop());
+      const port = new URL(info.url).port;
+      uplinkSettings = {
+        ...uplinkSettings,
+        endpoint: info.url,
+        allowedHosts: [...uplinkSettings.allowedHosts, `127.0.0.1:${port}`],
+        ca: info.caCertPem,
+      };
+      demoCloud = { url: info.url, organizationId, enrollmentToken };
+    }
     const uplink = createUplink(
       {
         store,
@@ -192,7 +221,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         outboxMetrics: createOutboxMetrics(metrics),
         metrics: createUplinkMetrics(metrics),
       },
-      { ...config.uplink, ca: await readUplinkCa(config.uplink.caFile) },
+      uplinkSettings,
     );
     await uplink.start();
     stoppers.push(() => uplink.stop());
@@ -323,6 +352,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         certPath: tls.paths.cert,
       },
       demoDevices,
+      ...(demoCloud ? { demoCloud } : {}),
     };
   }
 

@@ -82,7 +82,11 @@ async function enroll(h: Harness, cookie: string): Promise<UplinkStatus> {
     body: { organizationId: ORG, enrollmentToken: ENROLLMENT_TOKEN },
   });
   expect(answer.status, answer.text).toBe(201);
-  return answer.json as UplinkStatus;
+  // Enrollment sends a first report at once; wait for it, so counts below start from zero.
+  return until('the first report after enrollment', async () => {
+    const status = (await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus;
+    return status.lastSuccessAt !== null && status.outbox.count === 0 ? status : undefined;
+  });
 }
 
 function write(h: Harness, cookie: string) {
@@ -243,6 +247,7 @@ describe('enrollment and reports', () => {
             'ageS',
             'seq',
             'siteId',
+            'part',
           ].includes(key)
             ? undefined
             : value,
@@ -250,6 +255,30 @@ describe('enrollment and reports', () => {
       );
     expect(stable(stored.report)).toEqual(stable(preview.report));
     expect(JSON.stringify(stored.report)).toContain(MARKERS.deviceName);
+  });
+
+  it('sends a large fleet’s report in parts that each fit an envelope', async () => {
+    const siteId = ((await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus)
+      .enrollment!.siteId;
+    const ids = Array.from({ length: 2500 }, (_, i) => `bulk-${String(i).padStart(5, '0')}`);
+    for (const id of ids) h.ingest.emit({ type: 'device', device: deviceView(id) });
+    try {
+      const queued = await h.uplink.reportNow();
+      expect(queued.parts).toBeGreaterThan(1);
+      const parts = await until('every part', () => {
+        const got = cloud.receiver
+          .reports(siteId)
+          .filter((r) => r.seq >= queued.seq && r.seq < queued.seq + queued.parts);
+        return got.length === queued.parts ? got : undefined;
+      });
+      const devices = parts.flatMap((p) => (p.report as { devices: unknown[] }).devices);
+      expect(devices).toHaveLength(ids.length + 2);
+      expect(parts.map((p) => (p.report as { part: unknown }).part)).toEqual(
+        parts.map((_, i) => ({ index: i + 1, count: queued.parts })),
+      );
+    } finally {
+      for (const id of ids) h.ingest.emit({ type: 'device-removed', deviceId: id });
+    }
   });
 
   it('sends a critical report when a critical alert opens', async () => {
@@ -274,6 +303,26 @@ describe('enrollment and reports', () => {
     expect(critical.report).toMatchObject({
       trigger: { code: 'LASER_FAULT', severity: 'critical' },
     });
+    // The same alert seen again (a later version of it) is not reported twice: reports are
+    // produced in order, so once a later periodic one arrives, a second critical one would have.
+    h.ingest.emit({
+      type: 'alert',
+      alert: alert('crit-1', {
+        deviceId: MARKERS.deviceId,
+        code: 'LASER_FAULT',
+        severity: 'critical',
+        raisedAt: new Date().toISOString(),
+      }),
+    });
+    const { seq } = await h.uplink.reportNow();
+    await until('the later periodic report', () =>
+      cloud.receiver.reports(siteId).find((r) => r.seq === seq),
+    );
+    const criticals = cloud.receiver
+      .reports(siteId)
+      .slice(before)
+      .filter((r) => (r.report as { kind?: string }).kind === 'critical');
+    expect(criticals).toHaveLength(1);
   });
 
   it('keeps a report queued when the cloud redirects it to a host off the allow-list', async () => {
@@ -294,6 +343,33 @@ describe('enrollment and reports', () => {
       const s = (await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus;
       return s.outbox.count === 0 ? s : undefined;
     });
+  });
+
+  it('follows what the cloud asks in its answers: a slower interval, a diagnostics report', async () => {
+    const siteId = ((await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus)
+      .enrollment!.siteId;
+    cloud.receiver.setResponse({
+      settings: { reportIntervalSeconds: 900 },
+      requests: [{ id: 'diag-1', kind: 'diagnostics' }],
+    });
+    try {
+      const { seq } = await h.uplink.reportNow();
+      // The diagnostics report is produced after the answer to `seq`: it has a higher seq.
+      await until('the diagnostics report', () =>
+        cloud.receiver.reports(siteId).find((r) => r.seq > seq),
+      );
+      // The cloud repeats the same request in every answer: it is acted on once.
+      const next = await h.uplink.reportNow();
+      await until('the next report', () =>
+        cloud.receiver.reports(siteId).find((r) => r.seq === next.seq),
+      );
+      await h.uplink.idle();
+      expect(cloud.receiver.reports(siteId).filter((r) => r.seq > seq)).toHaveLength(2);
+    } finally {
+      cloud.receiver.setResponse(null);
+    }
+    const status = (await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus;
+    expect(status.intervalSeconds).toBe(900);
   });
 
   it('un-enrolls: tells the cloud, forgets the enrollment, and audits it', async () => {

@@ -527,6 +527,12 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 1000,
       description: 'Size of the demo fleet.',
     },
+    cloud: {
+      type: 'boolean',
+      default: true,
+      description:
+        'With demo.enabled, also run the reference cloud receiver on 127.0.0.1 and point the uplink at it (enroll from the Cloud page with the organization and token printed at start).',
+    },
     speed: {
       type: 'integer',
       default: 20,

@@ -127,5 +127,7 @@ export interface AppConfig {
     devices: number;
     /** Time multiplier of the simulated jobs. */
     speed: number;
+    /** Run the reference cloud receiver locally and point the uplink at it. */
+    cloud: boolean;
   };
 }

@@ -49,6 +49,7 @@ export const ERROR_STATUS = {
   PROXY_DEVICE_BUSY: 503,
   // The cloud uplink: enrollment and delivery to the vendor cloud.
   CLOUD_NOT_ENROLLED: 409,
+  CLOUD_DISABLED: 409,
   CLOUD_ENROLLMENT_REFUSED: 422,
   CLOUD_UNREACHABLE: 502,
   CLOUD_BAD_RESPONSE: 502,

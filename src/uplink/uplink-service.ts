@@ -19,6 +19,7 @@ import { cloudUrl, openSiteSecret, requestEnrollment, sealEnrollment } from './e
 import { createOutbox, type Outbox, type OutboxMetrics, type OutboxStatus } from './outbox.js';
 import {
   buildReport,
+  splitReport,
   CONSENT_CATEGORIES,
   CONSENT_CATEGORY_DESCRIPTIONS,
   type ConsentCategory,
@@ -96,6 +97,14 @@ export interface UplinkStatus {
   alerts: UplinkAlert[];
 }
 
+/** A report in the outbox: the seq of its first part, how many parts, their sealed bytes. */
+export interface QueuedReport {
+  seq: number;
+  parts: number;
+  bytes: number;
+  report: UplinkReport;
+}
+
 export interface ReportPreview {
   report: UplinkReport;
   /** UTF-8 bytes of the report's JSON, before sealing. */
@@ -119,7 +128,7 @@ export interface Uplink {
   /** Exactly what the next periodic report would hold now, unsealed. */
   preview(): Promise<ReportPreview>;
   /** Builds, seals and queues a report now, and starts delivering it; resolves with its seq. */
-  reportNow(kind?: 'periodic'): Promise<{ seq: number; bytes: number; report: UplinkReport }>;
+  reportNow(kind?: 'periodic'): Promise<QueuedReport>;
   /** Resolves once queued reports have been tried (tests). */
   idle(): Promise<void>;
 }
@@ -127,6 +136,7 @@ export interface Uplink {
 const PSEUDONYM_KEY_CONTEXT = 'uplink-pseudonym-key';
 const JOB_PAGE = 500;
 const MAX_JOB_PAGES = 20;
+const MAX_REMEMBERED_ALERTS = 1000;
 
 export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink {
   const now = deps.now ?? Date.now;
@@ -141,6 +151,8 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let droppedTotal = 0;
+  const reportedAlerts = new Set<string>();
+  const handledRequests = new Set<string>();
   const alerts: UplinkAlert[] = [];
   let started = false;
   /** Reports are produced one at a time, so seqs are sealed in the order they are allocated. */
@@ -198,6 +210,14 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       }
     }
     for (const request of answer.requests ?? []) {
+      // A request id is acted on once, so a cloud that repeats its request in every answer
+      // cannot turn each answer into another report.
+      if (handledRequests.has(request.id)) continue;
+      handledRequests.add(request.id);
+      if (handledRequests.size > MAX_REMEMBERED_ALERTS) {
+        const [oldest] = handledRequests;
+        if (oldest !== undefined) handledRequests.delete(oldest);
+      }
       if (request.kind === 'diagnostics') {
         // The cloud cannot reach in: it asks in an answer, and the server sends a full report
         // with its health on its own connection.
@@ -285,38 +305,43 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
     );
   }
 
-  async function produceNow(
-    kind: 'periodic' | 'critical',
-    trigger?: Alert,
-  ): Promise<{ seq: number; bytes: number; report: UplinkReport }> {
+  async function produceNow(kind: 'periodic' | 'critical', trigger?: Alert): Promise<QueuedReport> {
     const current = enrollment;
     const currentKeys = keys;
     if (!current || !currentKeys) {
       throw new CcError('CLOUD_NOT_ENROLLED', 'enroll with the cloud first');
     }
+    if (!settings.enabled) {
+      throw new CcError('CLOUD_DISABLED', 'reports are switched off (uplink.enabled is false)');
+    }
     const report = await draft(kind, trigger);
     if (kind === 'periodic') lastReportAt = Date.parse(report.generatedAt);
-    const { seq, bytes } = await outbox.enqueue(kind, (s) =>
-      JSON.stringify(
-        sealReport(
-          // seq and siteId are repeated inside the ciphertext, where the MAC covers them
-          // (docs/protocols/cloud-uplink.md).
-          { ...report, seq: s, siteId: current.siteId },
-          { siteId: current.siteId, seq: s, kid: current.kid },
-          currentKeys,
+    // A large fleet's report goes in parts that each fit an envelope, sealed in order.
+    let first = 0;
+    let bytes = 0;
+    const parts = splitReport(report);
+    for (const part of parts) {
+      const queued = await outbox.enqueue(kind, (s) =>
+        JSON.stringify(
+          sealReport(
+            // seq and siteId are repeated inside the ciphertext, where the MAC covers them
+            // (docs/protocols/cloud-uplink.md).
+            { ...part, seq: s, siteId: current.siteId },
+            { siteId: current.siteId, seq: s, kid: current.kid },
+            currentKeys,
+          ),
         ),
-      ),
-    );
-    deps.metrics?.reportBytes(bytes);
-    logger.debug({ seq, kind, bytes }, 'uplink report queued');
+      );
+      if (first === 0) first = queued.seq;
+      bytes += queued.bytes;
+      deps.metrics?.reportBytes(queued.bytes);
+    }
+    logger.debug({ seq: first, parts: parts.length, kind, bytes }, 'uplink report queued');
     delivery.kick(kind === 'critical');
-    return { seq, bytes, report };
+    return { seq: first, parts: parts.length, bytes, report };
   }
 
-  function produce(
-    kind: 'periodic' | 'critical',
-    trigger?: Alert,
-  ): Promise<{ seq: number; bytes: number; report: UplinkReport }> {
+  function produce(kind: 'periodic' | 'critical', trigger?: Alert): Promise<QueuedReport> {
     const run = producing.then(() => produceNow(kind, trigger));
     producing = run.catch(() => undefined);
     return run;
@@ -359,6 +384,13 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       return;
     }
     if (Math.abs(now() - Date.parse(alert.raisedAt)) > 60_000) return;
+    if (reportedAlerts.has(alert.id)) return;
+    reportedAlerts.add(alert.id);
+    // Remember recent ones only: an alert id is reported once while it can still be "new".
+    if (reportedAlerts.size > MAX_REMEMBERED_ALERTS) {
+      const [oldest] = reportedAlerts;
+      if (oldest !== undefined) reportedAlerts.delete(oldest);
+    }
     void produce('critical', alert).catch((err: unknown) => {
       logger.error({ err, alert: alert.id }, 'cannot produce the critical uplink report');
     });
@@ -446,6 +478,12 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
           },
         });
         logger.info({ siteId: sealed.siteId, endpoint }, 'enrolled with the cloud');
+        // A first report at once: the admin sees delivery work (or why not) right away.
+        if (settings.enabled) {
+          void produce('periodic').catch((err: unknown) => {
+            logger.error({ err }, 'cannot produce the first uplink report');
+          });
+        }
       } catch (err) {
         await deps.audit.record({
           actor: actor.name,

@@ -207,15 +207,21 @@ export function registerCloudRoutes(app: ApiApp, deps: Pick<ApiDeps, 'uplink'>):
       schema: {
         tags: ['cloud'],
         summary: 'Queue a periodic report now and start delivering it',
+        description:
+          'A large fleet’s report is sent in parts (each with `part: {index, count}`) that fit one envelope each.',
         response: {
-          202: Type.Object({ seq: Type.Integer(), bytes: Type.Integer() }),
+          202: Type.Object({
+            seq: Type.Integer({ description: 'seq of the first (or only) part' }),
+            parts: Type.Integer({ description: 'envelopes the report was split into' }),
+            bytes: Type.Integer({ description: 'sealed bytes of all parts' }),
+          }),
           ...cloudErrors,
         },
       },
     },
     async (_request, reply) => {
-      const { seq, bytes } = await uplink.reportNow();
-      return reply.code(202).send({ seq, bytes });
+      const { seq, parts, bytes } = await uplink.reportNow();
+      return reply.code(202).send({ seq, parts, bytes });
     },
   );
 }

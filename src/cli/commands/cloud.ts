@@ -229,8 +229,12 @@ export function registerCloudCommands(program: Command): void {
     cloud.command('send').description('queue a report now and start delivering it'),
   ).action(async (options: ServerOptions) => {
     const queued = await withApi(options, (api) =>
-      api.call<{ seq: number; bytes: number }>('POST', '/api/v1/cloud/reports'),
+      api.call<{ seq: number; parts: number; bytes: number }>('POST', '/api/v1/cloud/reports'),
     );
-    process.stdout.write(`queued report ${queued.seq} (${queued.bytes} bytes sealed)\n`);
+    process.stdout.write(
+      queued.parts > 1
+        ? `queued report ${queued.seq} in ${queued.parts} parts (${queued.bytes} bytes sealed)\n`
+        : `queued report ${queued.seq} (${queued.bytes} bytes sealed)\n`,
+    );
   });
 }

@@ -86,6 +86,12 @@ export function renderBanner(started: StartedApp, dataDir: string): string {
   ];
   if (started.demoDevices > 0)
     lines.push(`  Demo fleet     ${started.demoDevices} simulated devices`);
+  if (started.demoCloud) {
+    lines.push(
+      `  Demo cloud     ${started.demoCloud.url}   (reference receiver; enroll on the Cloud page`,
+      `                 with organization ${started.demoCloud.organizationId}, token ${started.demoCloud.enrollmentToken})`,
+    );
+  }
   if (started.setupUrl) {
     lines.push(
       '',

@@ -2,6 +2,7 @@
 // critical alert opens, with every field classified and protected unless the customer consented.
 
 export { buildReport, MAX_ALERTS_PER_DEVICE } from './build-report.js';
+export { MAX_PART_BYTES, splitReport, type ReportPart } from './split-report.js';
 export { createClassifier, type Classifier, type ReportOptions } from './classify.js';
 export {
   createPseudonymizer,

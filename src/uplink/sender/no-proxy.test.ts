@@ -78,7 +78,11 @@ describe('matchesNoProxy', () => {
   });
 
   const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
-  const domain = fc.array(label, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.'));
+  // Names only: an all-numeric name such as 1.2.3.4 is an IP literal, which matches itself only.
+  const domain = fc
+    .array(label, { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join('.'))
+    .filter((name) => !/^[\d.]+$/.test(name));
   const port = fc.integer({ min: 1, max: 65_535 });
 
   it('matches a domain and every subdomain, in any case and with either spelling', () => {
