@@ -1,14 +1,16 @@
 // `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
-// measured in the same run. Benchmarks: ingest, poll, dashboard.
+// measured in the same run. Benchmarks: ingest, poll, dashboard, uplink.
 
 import { runDashboardBench } from './dashboard-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runPollBench } from './poll-bench.js';
+import { runUplinkBench } from './uplink-bench.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
   poll: runPollBench,
   dashboard: runDashboardBench,
+  uplink: runUplinkBench,
 };
 
 async function main(): Promise<void> {

@@ -477,6 +477,45 @@ describe('cloud receiver', () => {
       }
       expect((await r.call('POST', '/v1/reports', { v: 1 })).status).toBe(400);
     });
+
+    it('holds the answer to a stored report with holdAnswers, and sends it when turned off', async () => {
+      const site = await enrollSite(r);
+      r.receiver.holdAnswers(60_000);
+      let answered = false;
+      const pending = r
+        .call('POST', '/v1/reports', site.seal({ kind: 'periodic' }, 1))
+        .finally(() => {
+          answered = true;
+        });
+      try {
+        await expect.poll(() => r.receiver.reports(site.siteId).map((x) => x.seq)).toEqual([1]);
+        expect(answered).toBe(false);
+        // Answers to reports that are not stored go out at once.
+        r.receiver.failNext(1);
+        expect(
+          (await r.call('POST', '/v1/reports', site.seal({ kind: 'periodic' }, 2))).status,
+        ).toBe(503);
+        const replay = await r.call('POST', '/v1/reports', site.seal({ kind: 'other' }, 1));
+        expect([replay.status, errorCode(replay)]).toEqual([409, 'REPLAYED']);
+        expect(answered).toBe(false);
+      } finally {
+        r.receiver.holdAnswers(0);
+      }
+      expect((await pending).status).toBe(202);
+
+      r.receiver.holdAnswers(150);
+      try {
+        const started = Date.now();
+        const res = await r.call('POST', '/v1/reports', site.seal({ kind: 'periodic' }, 2));
+        expect(res.status).toBe(202);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      } finally {
+        r.receiver.holdAnswers(0);
+      }
+      for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
+        expect(() => r.receiver.holdAnswers(bad)).toThrow(RangeError);
+      }
+    });
   });
 
   describe('admin listing', () => {
@@ -528,6 +567,29 @@ describe('cloud receiver', () => {
       const missing = await r.call('GET', '/v1/sites/site-nobody/reports', undefined, auth);
       expect([missing.status, errorCode(missing)]).toEqual([404, 'SITE_NOT_FOUND']);
     });
+  });
+});
+
+describe('cloud receiver stopping with answers held', () => {
+  it('sends or drops held answers at stop() instead of waiting for the hold', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cc-cloud-hold-'));
+    try {
+      const running = await run(dir);
+      const site = await enrollSite(running);
+      running.receiver.holdAnswers(60_000);
+      const pending = running.call('POST', '/v1/reports', site.seal({ kind: 'periodic' }, 1)).then(
+        (res) => res.status,
+        () => 'connection closed',
+      );
+      await expect.poll(() => running.receiver.reports(site.siteId).map((x) => x.seq)).toEqual([1]);
+      const started = Date.now();
+      await running.receiver.stop();
+      expect([202, 'connection closed']).toContain(await pending);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await running.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

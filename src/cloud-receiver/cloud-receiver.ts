@@ -1,6 +1,6 @@
 // The reference cloud receiver: the vendor-cloud stand-in the uplink talks to in tests and demos.
 // An HTTPS (TLS 1.2+) Fastify server over its own SQLite file, with test controls (failNext,
-// redirectTo, setResponse) on the programmatic object only — never over HTTP.
+// redirectTo, setResponse, holdAnswers) on the programmatic object only — never over HTTP.
 
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -76,12 +76,19 @@ export interface CloudReceiver {
   failNext(count: number, status?: number, options?: FailNextOptions): void;
   /** Answer enrollment and reports with 307 and this Location until `redirectTo(null)`. */
   redirectTo(url: string | null): void;
+  /**
+   * Accept and durably store reports as usual, then wait `ms` before sending the 2xx answer, so a
+   * sender can be stopped after the cloud holds a report but before it hears so. 0 turns it off
+   * and sends the answers held so far; stop() sends them too.
+   */
+  holdAnswers(ms: number): void;
   counters(): ReceiverCounters;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_REPORT_INTERVAL_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 30_000;
+const MAX_HOLD_MS = 2 ** 31 - 1;
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
@@ -112,6 +119,23 @@ export function createCloudReceiver(options: CloudReceiverOptions): CloudReceive
   };
   let running: { app: ReceiverApp; store: ReceiverStore } | undefined;
   let starting = false;
+  let holdMs = 0;
+  const held = new Set<() => void>();
+
+  const releaseHeld = (): void => {
+    for (const release of [...held]) release();
+  };
+
+  const holdAnswer = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        held.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      held.add(release);
+    });
 
   const store = (): ReceiverStore => {
     if (!running) throw new Error('the cloud receiver is not running (call start() first)');
@@ -135,8 +159,18 @@ export function createCloudReceiver(options: CloudReceiverOptions): CloudReceive
       },
     });
     app.removeContentTypeParser('text/plain');
-    app.addHook('onSend', async (_request, reply, payload) => {
+    app.addHook('onSend', async (request, reply, payload) => {
       void reply.header('cache-control', 'no-store');
+      // Only answers to reports the route accepted or acknowledged: the report is stored by now.
+      if (
+        holdMs > 0 &&
+        request.method === 'POST' &&
+        request.routeOptions.url === '/v1/reports' &&
+        reply.statusCode >= 200 &&
+        reply.statusCode < 300
+      ) {
+        await holdAnswer(holdMs);
+      }
       await Promise.resolve();
       return payload;
     });
@@ -197,6 +231,7 @@ export function createCloudReceiver(options: CloudReceiverOptions): CloudReceive
     async stop() {
       const current = running;
       running = undefined;
+      releaseHeld();
       if (!current) return;
       try {
         await current.app.close();
@@ -221,6 +256,13 @@ export function createCloudReceiver(options: CloudReceiverOptions): CloudReceive
     },
     redirectTo(url) {
       controls.redirect = url;
+    },
+    holdAnswers(ms) {
+      if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_HOLD_MS) {
+        throw new RangeError(`holdAnswers needs whole milliseconds from 0 to ${MAX_HOLD_MS}`);
+      }
+      holdMs = ms;
+      if (ms === 0) releaseHeld();
     },
     counters: () => ({ ...controls.counters }),
   };

@@ -20,6 +20,12 @@ const REDACT = [
   'req.headers.cookie',
   'headers.authorization',
   'headers.cookie',
+  'enrollmentToken',
+  'siteSecret',
+  'sealedSecret',
+  '*.enrollmentToken',
+  '*.siteSecret',
+  '*.sealedSecret',
 ];
 
 export interface LoggerOptions {
@@ -28,8 +34,8 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
-export function createLogger(options: LoggerOptions): Logger {
-  return pino({
+export function createLogger(options: LoggerOptions, destination?: NodeJS.WritableStream): Logger {
+  const settings = {
     level: options.level,
     redact: { paths: REDACT, censor: '[redacted]' },
     ...(options.pretty
@@ -40,7 +46,8 @@ export function createLogger(options: LoggerOptions): Logger {
           },
         }
       : {}),
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /** A logger that drops everything (tests and tools that print their own output). */

@@ -305,7 +305,12 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
     );
   }
 
-  async function produceNow(kind: 'periodic' | 'critical', trigger?: Alert): Promise<QueuedReport> {
+  /** `force`: deliver at once even while backing off (a critical alert, an admin's request). */
+  async function produceNow(
+    kind: 'periodic' | 'critical',
+    trigger?: Alert,
+    force = kind === 'critical',
+  ): Promise<QueuedReport> {
     const current = enrollment;
     const currentKeys = keys;
     if (!current || !currentKeys) {
@@ -337,12 +342,16 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       deps.metrics?.reportBytes(queued.bytes);
     }
     logger.debug({ seq: first, parts: parts.length, kind, bytes }, 'uplink report queued');
-    delivery.kick(kind === 'critical');
+    delivery.kick(force);
     return { seq: first, parts: parts.length, bytes, report };
   }
 
-  function produce(kind: 'periodic' | 'critical', trigger?: Alert): Promise<QueuedReport> {
-    const run = producing.then(() => produceNow(kind, trigger));
+  function produce(
+    kind: 'periodic' | 'critical',
+    trigger?: Alert,
+    force?: boolean,
+  ): Promise<QueuedReport> {
+    const run = producing.then(() => produceNow(kind, trigger, force));
     producing = run.catch(() => undefined);
     return run;
   }
@@ -596,7 +605,7 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       return { report, bytes: Buffer.byteLength(JSON.stringify(report)) };
     },
 
-    reportNow: () => produce('periodic'),
+    reportNow: () => produce('periodic', undefined, true),
 
     async idle() {
       await producing;
