@@ -1,13 +1,12 @@
 // Composition root: builds every subsystem from the configuration, starts them in dependency order
 // and stops them in reverse. The only module (with cli/) that knows all the others.
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer } from './api/index.js';
 import { createAuth, createSecretBox, loadSecretKey } from './auth/index.js';
-import { createCloudReceiver } from './cloud-receiver/index.js';
+import { startDemoCloud } from './cloud-receiver/index.js';
 import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
 import { CcError } from './domain/index.js';
@@ -176,27 +175,23 @@ export function createApp(config: AppConfig, logger: Logger): App {
     let demoCloud: StartedApp['demoCloud'];
     let uplinkSettings = { ...config.uplink, ca: await readUplinkCa(config.uplink.caFile) };
     if (config.demo.enabled && config.demo.cloud) {
-      const organizationId = 'demo-organization';
-      const enrollmentToken = randomBytes(12).toString('base64url');
-      const receiver = createCloudReceiver({
+      const demo = await startDemoCloud({
         dataDir: join(config.dataDir, 'demo-cloud'),
-        host: '127.0.0.1',
-        port: 0,
-        organizationId,
-        enrollmentToken,
         reportIntervalSeconds: config.uplink.intervalSeconds,
         logger: logger.child({ subsystem: 'demo-cloud' }),
       });
-      const info = await receiver.start();
-      stoppers.push(() => receiver.stop());
-      const port = new URL(info.url).port;
+      stoppers.push(() => demo.receiver.stop());
       uplinkSettings = {
         ...uplinkSettings,
-        endpoint: info.url,
-        allowedHosts: [...uplinkSettings.allowedHosts, `127.0.0.1:${port}`],
-        ca: info.caCertPem,
+        endpoint: demo.info.url,
+        allowedHosts: [...uplinkSettings.allowedHosts, new URL(demo.info.url).host],
+        ca: demo.info.caCertPem,
       };
-      demoCloud = { url: info.url, organizationId, enrollmentToken };
+      demoCloud = {
+        url: demo.info.url,
+        organizationId: demo.organizationId,
+        enrollmentToken: demo.enrollmentToken,
+      };
     }
     const uplink = createUplink(
       {

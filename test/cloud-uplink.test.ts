@@ -377,7 +377,12 @@ describe('enrollment and reports', () => {
       .enrollment!.siteId;
     const answer = await h.call('DELETE', '/api/v1/cloud/enrollment', write(h, cookie));
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json).toMatchObject({ enrolled: false, enrollment: null });
+    expect(answer.json).toMatchObject({
+      enrolled: false,
+      enrollment: null,
+      lastError: null,
+      delivery: { retryAt: null, consecutiveFailures: 0 },
+    });
     expect(cloud.receiver.sites().find((s) => s.siteId === siteId)).toMatchObject({
       status: 'unenrolled',
     });
@@ -420,6 +425,24 @@ describe('outages', () => {
     const after = (await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus;
     expect(after.outbox.count).toBe(0);
     expect(after.lastError).toBeNull();
+  });
+
+  it('waits as long as a busy cloud’s Retry-After asks before trying again', async () => {
+    const cloud = await startCloud();
+    const h = await startHarness({ uplink: uplinkTo(cloud, { backoffMaxSeconds: 60 }) });
+    cleanups.push(() => cloud.receiver.stop());
+    cleanups.push(() => h.close());
+    const cookie = await h.setupAdmin();
+    await enroll(h, cookie);
+    cloud.receiver.failNext(1, 503, { retryAfterSeconds: 30 });
+    const before = Date.now();
+    await h.uplink.reportNow();
+    const status = await until('the backoff', async () => {
+      const s = (await h.call('GET', '/api/v1/cloud', { cookie })).json as UplinkStatus;
+      return s.delivery.retryAt !== null ? s : undefined;
+    });
+    expect(Date.parse(status.delivery.retryAt!) - before).toBeGreaterThanOrEqual(29_000);
+    expect(status.outbox.count).toBe(1);
   });
 
   it('drops the oldest periodic reports beyond the bound, with an alert', async () => {

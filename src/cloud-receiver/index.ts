@@ -20,3 +20,4 @@ export {
   type SiteSummary,
   type StoredReport,
 } from './receiver-store.js';
+export { DEMO_ORGANIZATION, startDemoCloud, type DemoCloud } from './demo-cloud.js';

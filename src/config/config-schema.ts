@@ -449,7 +449,7 @@ export const CONFIG_SCHEMA: SectionSpec = {
       nullable: true,
       maxLength: 4096,
       description:
-        'Extra CA certificate (PEM) trusted for the cloud, e.g. a private cloud or the reference receiver; the system CAs stay trusted.',
+        'Extra CA certificate (PEM) trusted for the cloud, e.g. a private cloud or the reference receiver; the CAs bundled with Node.js stay trusted.',
     },
     proxy: {
       type: 'string',

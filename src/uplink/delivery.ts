@@ -50,6 +50,8 @@ export interface Delivery {
   /** Resolves when no drain is running (tests and shutdown). */
   idle(): Promise<void>;
   state(): DeliveryState;
+  /** Forgets failures, the pending retry and the last delivery (a new or no enrollment). */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,8 @@ export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): 
   const random = deps.random ?? Math.random;
   const paceMs = Math.ceil(60_000 / settings.drainPerMinute);
   let failures = 0;
+  /** The cloud's Retry-After on the last failed attempt, in ms; 0 when it gave none. */
+  let retryAfterMs = 0;
   let retryAt: number | null = null;
   let lastDelivered: DeliveryState['lastDelivered'] = null;
   let running: Promise<void> | null = null;
@@ -167,6 +171,7 @@ export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): 
       await deps.store.uplink.updateState({ lastAttemptAt: at });
       return 'reject';
     }
+    retryAfterMs = (result.retryAfterSeconds ?? 0) * 1000;
     const message =
       result.status === 401
         ? `the cloud does not accept this site's reports (${code ?? 'HTTP 401'}): enroll again`
@@ -188,7 +193,12 @@ export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): 
       if (result.stoppedBy === 'aborted') return;
       if (result.stoppedBy === 'retry') {
         failures += 1;
-        const delay = backoffMs();
+        // A busy cloud's Retry-After is honoured (within the configured ceiling), never shortened.
+        const delay = Math.max(
+          backoffMs(),
+          Math.min(retryAfterMs, settings.backoffMaxSeconds * 1000),
+        );
+        retryAfterMs = 0;
         retryAt = now() + delay;
         schedule(delay);
         return;
@@ -249,6 +259,14 @@ export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): 
       retryAt: retryAt === null ? null : new Date(retryAt).toISOString(),
       lastDelivered,
     }),
+    reset() {
+      clearTimeout(timer);
+      timer = undefined;
+      failures = 0;
+      retryAt = null;
+      retryAfterMs = 0;
+      lastDelivered = null;
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCcError } from '../domain/index.js';
 import { parseCloudAnswer } from './delivery.js';
+import { retryAfterOf } from './sender/index.js';
 import { checkEndpoint, proxyChoiceOf, routeTo, sendPolicyOf } from './uplink-policy.js';
 
 const BASE = {
@@ -110,5 +111,22 @@ describe('cloud answers', () => {
     const parsed = parseCloudAnswer({ requests });
     expect(parsed.requests).toHaveLength(8);
     expect(parsed.requests![0]!.id.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('Retry-After', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it.each([
+    [undefined, undefined],
+    ['120', 120],
+    [' 5 ', 5],
+    ['999999999', 86_400],
+    ['Thu, 01 Jan 2026 00:01:00 GMT', 60],
+    ['Wed, 31 Dec 2025 23:00:00 GMT', 0],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['soon', undefined],
+  ])('reads %j as %j seconds', (value, seconds) => {
+    expect(retryAfterOf(value, now).retryAfterSeconds).toBe(seconds);
   });
 });

@@ -239,6 +239,8 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
         await producer.settled();
         const discarded = previous ? await outbox.clear() : 0;
         await deps.store.uplink.saveEnrollment(sealed);
+        await deps.store.uplink.updateState({ lastError: null });
+        delivery.reset();
         if (answer.reportIntervalSeconds !== null) {
           intervalSeconds = Math.max(settings.intervalSeconds, answer.reportIntervalSeconds);
         }
@@ -323,6 +325,8 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       }
       const discarded = await outbox.clear();
       await deps.store.uplink.clearEnrollment();
+      await deps.store.uplink.updateState({ lastError: null });
+      delivery.reset();
       activate(null);
       await deps.audit.record({
         actor: actor.name,

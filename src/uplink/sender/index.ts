@@ -3,6 +3,7 @@
 
 export {
   postJson,
+  retryAfterOf,
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_MAX_RESPONSE_BYTES,
   type SendPolicy,

@@ -43,11 +43,38 @@ export interface SendResult {
   remoteAddress?: string;
   /** The URL that answered, after redirects. */
   url: string;
+  /** The cloud's Retry-After (seconds or an HTTP date), in seconds from now, when it sent one. */
+  retryAfterSeconds?: number;
+}
+
+/** Longest Retry-After taken into account: a day. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; anything else is ignored. */
+export function retryAfterOf(
+  value: string | undefined,
+  nowMs: number,
+): { retryAfterSeconds?: number } {
+  if (value === undefined) return {};
+  const text = value.trim();
+  let seconds: number;
+  if (/^\d{1,10}$/.test(text)) {
+    seconds = Number(text);
+  } else if (/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) {
+    // IMF-fixdate, the form RFC 9110 requires senders to use.
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return {};
+    seconds = Math.max(0, Math.ceil((at - nowMs) / 1000));
+  } else {
+    return {};
+  }
+  return { retryAfterSeconds: Math.min(seconds, MAX_RETRY_AFTER_SECONDS) };
 }
 
 interface Answer {
   status: number;
   location: string | undefined;
+  retryAfter: string | undefined;
   body: Buffer;
   channel: Channel;
 }
@@ -169,7 +196,7 @@ async function exchange(
           policy.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
           deadline,
         );
-    return { status, location, body, channel };
+    return { status, location, retryAfter: res.headers['retry-after'], body, channel };
   } catch (err) {
     if (err instanceof SendError) throw err;
     if (deadline.signal.aborted) throw deadline.error(target.hostname);
@@ -272,6 +299,7 @@ export async function postJson(
           ...(channel.proxy === undefined ? {} : { proxy: channel.proxy }),
           ...(channel.remoteAddress === undefined ? {} : { remoteAddress: channel.remoteAddress }),
           url: target.href,
+          ...retryAfterOf(answer.retryAfter, Date.now()),
         };
       }
       target = nextHop(answer, target, redirects, policy);
