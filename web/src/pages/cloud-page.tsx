@@ -14,6 +14,8 @@ import { UplinkStatusPanel } from './cloud-status-panel';
 import { messageOf } from './users-page';
 
 export const CLOUD_REFRESH_MS = 10_000;
+/** After an action that starts a delivery, the status is loaded again this soon, to show it. */
+export const CLOUD_FOLLOW_UP_MS = 1500;
 
 export function CloudPage() {
   const { can } = useApp();
@@ -61,6 +63,14 @@ function useUplinkStatus() {
     setStatus((s) => (s ? { ...s, consent } : s));
   }, []);
 
+  const followUp = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** Loads now and once more shortly: a delivery an action started is usually done by then. */
+  const reloadAndFollow = useCallback(() => {
+    reload();
+    clearTimeout(followUp.current);
+    followUp.current = setTimeout(reload, CLOUD_FOLLOW_UP_MS);
+  }, [reload]);
+
   useEffect(() => {
     reload();
     const timer = setInterval(() => {
@@ -73,17 +83,26 @@ function useUplinkStatus() {
     document.addEventListener('visibilitychange', onVisible);
     return () => {
       clearInterval(timer);
+      clearTimeout(followUp.current);
       document.removeEventListener('visibilitychange', onVisible);
       // Answers arriving after the page is gone must not be applied.
       latest.current += 1;
     };
   }, [reload]);
 
-  return { status, loadError, reload, apply, applyConsent };
+  return { status, loadError, reload, reloadAndFollow, apply, applyConsent };
 }
 
 function CloudUplink() {
-  const { status, loadError, reload, apply, applyConsent } = useUplinkStatus();
+  const { status, loadError, reload, reloadAndFollow, apply, applyConsent } = useUplinkStatus();
+  const onEnrolled = useCallback(
+    (next: UplinkStatus) => {
+      apply(next);
+      // Enrolling sends a first report at once; show its delivery without waiting 10 s.
+      reloadAndFollow();
+    },
+    [apply, reloadAndFollow],
+  );
   const onConsentSaved = useCallback(
     (items: ConsentView[]) => {
       applyConsent(items);
@@ -133,9 +152,9 @@ function CloudUplink() {
             </section>
           ) : null}
           <UplinkStatusPanel status={status} />
-          <EnrollmentPanel status={status} onStatus={apply} onChanged={reload} />
+          <EnrollmentPanel status={status} onStatus={onEnrolled} onChanged={reload} />
           <ConsentPanel items={status.consent} onSaved={onConsentSaved} />
-          <PreviewPanel enrolled={status.enrolled} onSent={reload} />
+          <PreviewPanel enrolled={status.enrolled} onSent={reloadAndFollow} />
         </>
       )}
     </>

@@ -47,11 +47,17 @@ export function formatBytes(bytes: number): string {
 }
 
 /** "3 min ago" or "in 2 min", beside the full local time, so both readings are at hand. */
+const FUTURE_SLACK_MS = 5000;
+
 export function Moment({ iso, now }: { iso: string | null; now: number }) {
   if (iso === null) return <>never</>;
   const t = Date.parse(iso);
+  // `now` ticks every few seconds and clocks differ a little: a time that is at most that far
+  // ahead has just happened, and reads as past rather than "in 0 s".
   const relative =
-    Number.isNaN(t) || t <= now ? formatAgo(iso, now) : `in ${formatDuration(t - now)}`;
+    Number.isNaN(t) || t - now < FUTURE_SLACK_MS
+      ? formatAgo(iso, Math.max(now, t))
+      : `in ${formatDuration(t - now)}`;
   return (
     <time dateTime={iso}>
       {relative} <span class="muted">({formatDateTime(iso)})</span>
