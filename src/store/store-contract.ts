@@ -6,6 +6,7 @@ import { accessContract } from './contract/access-contract.js';
 import { accountsContract } from './contract/accounts-contract.js';
 import { batchContract } from './contract/batch-contract.js';
 import { deviceContract } from './contract/device-contract.js';
+import { firmwareContract } from './contract/firmware-contract.js';
 import { historyContract } from './contract/history-contract.js';
 import { metricContract } from './contract/metric-contract.js';
 import { registryContract } from './contract/registry-contract.js';
@@ -63,5 +64,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     registryContract(store);
     accountsContract(store);
     uplinkContract(store);
+    firmwareContract(store);
   });
 }

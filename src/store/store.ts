@@ -505,6 +505,170 @@ export interface OutboxRepository {
   lastSeq(): Promise<number>;
 }
 
+/** One check of a package's admission verdict (signature, image hash, expiry …). */
+export interface FirmwareCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** A firmware package the server verified and keeps (the file lives under <dataDir>/firmware/). */
+export interface FirmwarePackage {
+  /** SHA-256 (hex) of the whole package file: the same bytes are one package. */
+  id: string;
+  name: string;
+  version: string;
+  models: string[];
+  imageSize: number;
+  imageSha256: string;
+  releasedAt: string;
+  expiresAt: string;
+  allowDowngrade: boolean;
+  /** Vendor key ids whose signatures counted. */
+  signers: string[];
+  packageBytes: number;
+  /** Path relative to the firmware directory. */
+  file: string;
+  /** `upload`, or the sync URL the package came from (without credentials). */
+  source: string;
+  addedAt: string;
+  addedBy: string;
+  /** The verdict at admission. */
+  checks: FirmwareCheck[];
+}
+
+export interface FirmwarePackageFilter extends PageQuery {
+  /** Packages for this device model (exact match against one of `models`). */
+  model?: string;
+  name?: string;
+}
+
+/** The server's catalog of verified firmware packages. */
+export interface FirmwareCatalogRepository {
+  /** CONFLICT when the id (the same bytes) is in the catalog already. */
+  add(pkg: FirmwarePackage): Promise<void>;
+  get(id: string): Promise<FirmwarePackage | undefined>;
+  /** Newest `addedAt` first. */
+  list(filter: FirmwarePackageFilter): Promise<Page<FirmwarePackage>>;
+  /** Every package with that name and version (different bytes may share them), newest first. */
+  findByNameVersion(name: string, version: string): Promise<FirmwarePackage[]>;
+  /**
+   * False when unknown. CONFLICT while an unfinished (running or paused) rollout uses the package;
+   * finished rollouts keep its id as history and do not hold it.
+   */
+  remove(id: string): Promise<boolean>;
+}
+
+export const ROLLOUT_STATES = ['running', 'paused', 'aborted', 'completed'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+/** The states of a rollout still under way: it holds its package and its devices. */
+export const UNFINISHED_ROLLOUT_STATES = ['running', 'paused'] as const satisfies RolloutState[];
+
+export const ROLLOUT_DEVICE_STATUSES = [
+  'queued',
+  'transferring',
+  'verifying',
+  'installing',
+  'done',
+  'failed',
+  'skipped',
+] as const;
+export type RolloutDeviceStatus = (typeof ROLLOUT_DEVICE_STATUSES)[number];
+
+export const ROLLOUT_STAGES = ['canary', 'rest'] as const;
+export type RolloutStage = (typeof ROLLOUT_STAGES)[number];
+
+/** Which devices a rollout targets; absent lists do not limit. */
+export interface RolloutSelection {
+  models?: string[];
+  sites?: string[];
+  devices?: string[];
+}
+
+/** A staged installation of one package on a set of devices: canary first, then the rest. */
+export interface Rollout {
+  id: string;
+  packageId: string;
+  state: RolloutState;
+  /** Why it is paused (e.g. "failure threshold reached: 2 of 20 failed"), or null. */
+  pausedReason: string | null;
+  canarySize: number;
+  concurrency: number;
+  /** Failures that pause it. */
+  failureThreshold: number;
+  selection: RolloutSelection;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** One device's place and progress in a rollout. */
+export interface RolloutDevice {
+  rolloutId: string;
+  deviceId: string;
+  stage: RolloutStage;
+  /** Order within the rollout, canary first; distinct within a rollout. */
+  order: number;
+  status: RolloutDeviceStatus;
+  reason: string | null;
+  fromVersion: string | null;
+  toVersion: string;
+  /** 0–100 while transferring or installing, else null. */
+  progress: number | null;
+  updatedAt: string;
+}
+
+export interface RolloutFilter extends PageQuery {
+  state?: RolloutState;
+}
+
+/** What an update may change; absent fields stay as they are. */
+export type RolloutChanges = Partial<
+  Pick<Rollout, 'state' | 'pausedReason' | 'updatedAt' | 'finishedAt'>
+>;
+export type RolloutDeviceChanges = Partial<
+  Pick<RolloutDevice, 'status' | 'reason' | 'progress' | 'updatedAt' | 'fromVersion'>
+>;
+
+/**
+ * Staged firmware rollouts. A device is in at most one unfinished rollout, and an unfinished
+ * rollout's package cannot leave the catalog: the database enforces both (migration 006).
+ */
+export interface RolloutRepository {
+  /**
+   * Stores the rollout and its devices in one transaction: all or nothing. An unfinished rollout
+   * holds its devices and its package. VALIDATION_FAILED when the package is not in the catalog, or
+   * a device names another rollout or is listed twice, or two devices share an order; CONFLICT when
+   * the id is taken or another unfinished rollout holds one of the devices.
+   */
+  create(rollout: Rollout, devices: RolloutDevice[]): Promise<void>;
+  get(id: string): Promise<Rollout | undefined>;
+  /** Newest `createdAt` first. */
+  list(filter: RolloutFilter): Promise<Page<Rollout>>;
+  /** The rollout's devices by order; empty for an unknown rollout. */
+  devices(rolloutId: string): Promise<RolloutDevice[]>;
+  /**
+   * Resolves with the rollout as stored, undefined if unknown. A state change takes or releases
+   * the hold on the package and devices in the same transaction: CONFLICT when a finished rollout
+   * is made unfinished again after its package left the catalog or one of its devices joined
+   * another unfinished rollout.
+   */
+  update(id: string, changes: RolloutChanges): Promise<Rollout | undefined>;
+  /** Resolves with the device as stored, undefined if the rollout has no such device. */
+  updateDevice(
+    rolloutId: string,
+    deviceId: string,
+    changes: RolloutDeviceChanges,
+  ): Promise<RolloutDevice | undefined>;
+  /** Unfinished rollouts (running or paused), oldest first, to resume after a restart. */
+  unfinished(): Promise<Rollout[]>;
+  /** The unfinished rollout a device is part of, if any (a device is in at most one). */
+  activeForDevice(
+    deviceId: string,
+  ): Promise<{ rollout: Rollout; device: RolloutDevice } | undefined>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending schema migrations; safe to call on every start. */
@@ -535,6 +699,8 @@ export interface Store {
   readonly invites: InviteRepository;
   readonly uplink: UplinkRepository;
   readonly outbox: OutboxRepository;
+  readonly firmware: FirmwareCatalogRepository;
+  readonly rollouts: RolloutRepository;
   close(): Promise<void>;
 }
 

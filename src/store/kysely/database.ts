@@ -230,6 +230,70 @@ export interface OutboxSequenceTable {
   last_seq: Int64;
 }
 
+export interface FirmwarePackagesTable {
+  /** SHA-256 (hex) of the package file. */
+  id: string;
+  name: string;
+  version: string;
+  /** JSON array of model names, in the manifest's order. */
+  models: string;
+  image_size: Int64;
+  image_sha256: string;
+  released_at: Millis;
+  expires_at: Millis;
+  /** 0 or 1. */
+  allow_downgrade: number;
+  /** JSON array of vendor key ids. */
+  signers: string;
+  package_bytes: Int64;
+  file: string;
+  source: string;
+  added_at: Millis;
+  added_by: string;
+  /** JSON array of { name, ok, detail }. */
+  checks: string;
+}
+
+/** One row per distinct model of a package, for filtering the catalog by model. */
+export interface FirmwarePackageModelsTable {
+  package_id: string;
+  model: string;
+}
+
+export interface RolloutsTable {
+  id: string;
+  package_id: string;
+  /** `package_id` while the rollout is running or paused, else NULL (see migration 006). */
+  active_package_id: string | null;
+  state: string;
+  paused_reason: string | null;
+  canary_size: number;
+  concurrency: number;
+  failure_threshold: number;
+  /** JSON object { models?, sites?, devices? }. */
+  selection: string;
+  created_at: Millis;
+  created_by: string;
+  updated_at: Millis;
+  finished_at: NullableMillis;
+}
+
+export interface RolloutDevicesTable {
+  rollout_id: string;
+  device_id: string;
+  /** `device_id` while the rollout is unfinished, else NULL; unique (see migration 006). */
+  active_device_id: string | null;
+  stage: string;
+  /** The device's order in the rollout. */
+  position: number;
+  status: string;
+  reason: string | null;
+  from_version: string | null;
+  to_version: string;
+  progress: number | null;
+  updated_at: Millis;
+}
+
 export interface Database {
   devices: DevicesTable;
   jobs: JobsTable;
@@ -252,4 +316,8 @@ export interface Database {
   uplink_state: UplinkStateTable;
   outbox: OutboxTable;
   outbox_sequence: OutboxSequenceTable;
+  firmware_packages: FirmwarePackagesTable;
+  firmware_package_models: FirmwarePackageModelsTable;
+  rollouts: RolloutsTable;
+  rollout_devices: RolloutDevicesTable;
 }

@@ -20,6 +20,7 @@ import {
 } from './account-repositories.js';
 import { foldBatch } from './batch-merge.js';
 import type { Database } from './database.js';
+import { createFirmwareCatalogRepository } from './firmware-catalog-repository.js';
 import {
   createAlertRepository,
   createConsumableRepository,
@@ -33,6 +34,7 @@ import {
   createCommandRepository,
   createRegistrationRepository,
 } from './registry-repositories.js';
+import { createRolloutRepository } from './rollout-repository.js';
 import { createUplinkRepository } from './uplink-repositories.js';
 import { kyselyWriteRunner, type WriteRunner } from './write-runner.js';
 import {
@@ -118,6 +120,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     invites: createInviteRepository(db),
     uplink: createUplinkRepository(db, runWrites),
     outbox: createOutboxRepository(db, runWrites),
+    firmware: createFirmwareCatalogRepository(db, runWrites),
+    rollouts: createRolloutRepository(db, runWrites),
 
     async close() {
       if (closed) return;

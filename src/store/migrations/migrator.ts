@@ -10,6 +10,7 @@ import { deviceRegistryMigration } from './002-device-registry.js';
 import { tokenScopeMigration } from './003-token-scope.js';
 import { accountsMigration } from './004-accounts.js';
 import { uplinkMigration } from './005-uplink.js';
+import { firmwareMigration } from './006-firmware.js';
 
 /** Ordered by name; never rename or edit a released migration — add a new one. */
 export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly (readonly [string, Migration])[] = [
   ['003_token_scope', tokenScopeMigration],
   ['004_accounts', accountsMigration],
   ['005_uplink', uplinkMigration],
+  ['006_firmware', firmwareMigration],
 ];
 
 const provider: MigrationProvider = {
