@@ -86,6 +86,20 @@ function errorCodeOf(body: unknown): string | undefined {
   return typeof error?.code === 'string' ? error.code : undefined;
 }
 
+/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): Delivery {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
@@ -211,18 +225,7 @@ export function createDelivery(deps: DeliveryDeps, settings: DeliverySettings): 
       if (result.stoppedBy === 'limit') {
         // Pace the drain: one report per interval, so a backlog reaches the cloud at a rate it
         // (and the site's uplink) can take.
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, paceMs);
-          t.unref();
-          abort.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(t);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        await pause(paceMs, abort.signal);
       }
     }
   }
