@@ -7,6 +7,7 @@ import { registerCloudReceiverCommand } from './commands/cloud-receiver.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
+import { registerFirmwareCommands } from './commands/firmware.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
   registerWatchCommand(program);
   registerCloudCommands(program);
   registerCloudReceiverCommand(program);
+  registerFirmwareCommands(program);
   return program;
 }
