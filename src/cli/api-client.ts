@@ -251,3 +251,16 @@ export async function connectApi(
     close: () => agent.close(),
   };
 }
+
+/** Connects, runs `fn` with the client, and always closes it. */
+export async function withApi<T>(
+  options: ServerOptions,
+  fn: (api: ApiClient) => Promise<T>,
+): Promise<T> {
+  const api = await connectApi(options);
+  try {
+    return await fn(api);
+  } finally {
+    await api.close();
+  }
+}

@@ -5,20 +5,8 @@ import type { Command } from 'commander';
 import { CcError } from '../../domain/index.js';
 import type { ConsentView, UplinkStatus } from '../../uplink/index.js';
 import { CONSENT_CATEGORIES } from '../../uplink/index.js';
-import { addServerOptions, connectApi, type ServerOptions } from '../api-client.js';
+import { addServerOptions, withApi, type ServerOptions } from '../api-client.js';
 import { renderTable } from '../table.js';
-
-async function withApi<T>(
-  options: ServerOptions,
-  fn: (api: Awaited<ReturnType<typeof connectApi>>) => Promise<T>,
-): Promise<T> {
-  const api = await connectApi(options);
-  try {
-    return await fn(api);
-  } finally {
-    await api.close();
-  }
-}
 
 function since(iso: string | null): string {
   if (iso === null) return 'never';

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { CcError } from '../../domain/index.js';
-import { addServerOptions, connectApi, type ServerOptions } from '../api-client.js';
+import { addServerOptions, withApi, type ServerOptions } from '../api-client.js';
 import { renderTable } from '../table.js';
 
 interface Registration {
@@ -51,18 +51,6 @@ function credential(options: CredentialOptions): { username: string; password: s
     );
   }
   return { username, password };
-}
-
-async function withApi<T>(
-  options: ServerOptions,
-  fn: (api: Awaited<ReturnType<typeof connectApi>>) => Promise<T>,
-): Promise<T> {
-  const api = await connectApi(options);
-  try {
-    return await fn(api);
-  } finally {
-    await api.close();
-  }
 }
 
 function print(json: boolean | undefined, value: unknown, human: () => string): void {
