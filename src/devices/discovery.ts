@@ -2,6 +2,7 @@
 // with bounded concurrency, a timeout per probe and a deadline for the whole run. Probes are
 // anonymous and never send a credential; what answers like a device is listed for an admin to add.
 
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { CcError, isCcError } from '../domain/index.js';
 import type { ProbeResult } from './ws-client.js';
@@ -151,6 +152,8 @@ export async function discover(
   const started = Date.now();
   const deadline = AbortSignal.timeout(options.deadlineMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  // Every probe in flight listens on this one signal: that many listeners is expected, not a leak.
+  setMaxListeners(Math.max(10, options.concurrency + 2), signal);
   const found: DiscoveredDevice[] = [];
   const failures: Record<string, number> = {};
   let next = 0;
