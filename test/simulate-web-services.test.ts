@@ -121,6 +121,8 @@ const FirmwareStatus = Type.Object(
     firmwareVersion: Type.String(),
     state: literals(FIRMWARE_STATES),
     message: Type.Union([Type.String(), Type.Null()]),
+    progress: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]),
+    code: Type.Union([Type.String(), Type.Null()]),
   },
   strict,
 );

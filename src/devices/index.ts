@@ -1,5 +1,6 @@
 // Devices over their own Web Services: the client (with certificate pinning), the registry of
-// added devices, the poller, discovery and remote commands — wired together by createDeviceServices.
+// added devices, the poller, discovery, remote commands and firmware pushes — wired together by
+// createDeviceServices.
 
 import type { SecretBox } from '../auth/index.js';
 import type { AppConfig } from '../config/index.js';
@@ -13,6 +14,7 @@ import {
   type DiscoveredDevice,
   type DiscoveryResult,
 } from './discovery.js';
+import { createFirmwarePush, type FirmwarePush } from './firmware-push.js';
 import { createPoller, type Poller } from './poller.js';
 import { createDeviceRegistry, type DeviceRegistry, type FleetPort } from './registry.js';
 import { createWsClient, type WsClient } from './ws-client.js';
@@ -36,6 +38,15 @@ export {
   type CommandService,
   type SendCommandRequest,
 } from './commands.js';
+export {
+  createFirmwarePush,
+  type FirmwarePush,
+  type FirmwarePushDeps,
+  type FirmwarePushOptions,
+  type FirmwarePushProgress,
+  type FirmwarePushResult,
+  type FirmwarePushService,
+} from './firmware-push.js';
 export {
   discover,
   expandTargets,
@@ -75,6 +86,8 @@ export interface DeviceServices {
   registry: DeviceRegistry;
   commands: CommandService;
   poller: Poller;
+  /** Pushes a firmware package to one device (the rollout engine's way to a device). */
+  firmware: FirmwarePush;
   discover(
     request: DiscoverRequest,
     onProgress?: (p: { done: number; total: number; found: number }) => void,
@@ -142,10 +155,18 @@ export function createDeviceServices(
     config,
   );
 
+  const firmware = createFirmwarePush({
+    registry,
+    client,
+    logger: log.child({ component: 'firmware-push' }),
+    connectTimeoutMs: config.requestTimeoutMs,
+  });
+
   return {
     registry,
     commands,
     poller,
+    firmware,
     async discover(request, onProgress) {
       const targets = expandTargets(request.targets, request.ports ?? [443]);
       const timeoutMs = request.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
@@ -172,6 +193,7 @@ export function createDeviceServices(
       await poller.start();
     },
     async stop() {
+      await firmware.stop();
       await poller.stop();
       await commands.stop();
       await client.close();

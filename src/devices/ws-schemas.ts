@@ -86,6 +86,10 @@ export const WsFirmwareStatusSchema = Type.Object({
   firmwareVersion: Name,
   state: enumOf(FIRMWARE_STATES),
   message: Type.Union([Type.String({ maxLength: PAYLOAD_LIMITS.maxMessageLength }), Type.Null()]),
+  progress: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()])),
+  code: Type.Optional(
+    Type.Union([Type.String({ pattern: '^[A-Z][A-Z0-9_]{0,63}$' }), Type.Null()]),
+  ),
 });
 
 /** The error body devices send with 4xx/5xx, read only for its message. */

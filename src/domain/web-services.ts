@@ -73,4 +73,12 @@ export interface WsFirmwareStatus {
   firmwareVersion: string;
   state: FirmwareState;
   message: string | null;
+  /** 0–100 while receiving, verifying or installing, when known; null otherwise. Optional: older devices omit it. */
+  progress?: number | null;
+  /**
+   * Why the last update ended in `failed`, for programs: a `FIRMWARE_*` refusal code of
+   * docs/firmware.md when the device refused the package, `FIRMWARE_TRANSFER_FAILED` or
+   * `FIRMWARE_INSTALL_FAILED` otherwise; null in every other state. Optional: older devices omit it.
+   */
+  code?: string | null;
 }

@@ -157,6 +157,30 @@ describe('device model', () => {
     expect(model.command('resume')).toMatchObject({ ok: false });
   });
 
+  it('reports `updating` while it installs firmware, holding its job, then the new version', () => {
+    const model = new DeviceModel({ id: 'p', kind: 'printer', seed: 5, speed: 1, startMs: T0 });
+    let now = T0;
+    while (model.state() !== 'printing') model.advance((now += MINUTE));
+    const before = model.identity.firmwareVersion;
+    model.beginUpdate();
+    expect(model.advance(now).stateChanged).toBe(true);
+    expect(model.snapshot()).toMatchObject({ state: 'updating', firmwareVersion: before });
+    const progress = model.snapshot().job!.progress;
+    model.advance((now += 30 * MINUTE));
+    expect(model.snapshot().job!.progress).toBe(progress);
+    expect(model.command('pause')).toMatchObject({
+      ok: false,
+      reason: 'rejected',
+      message: 'the device is updating its firmware',
+    });
+    model.endUpdate('5.0.0');
+    expect(model.advance(now).stateChanged).toBe(true);
+    expect(model.snapshot()).toMatchObject({ state: 'printing', firmwareVersion: '5.0.0' });
+    model.beginUpdate();
+    model.endUpdate(null);
+    expect(model.snapshot()).toMatchObject({ state: 'printing', firmwareVersion: '5.0.0' });
+  });
+
   it('refuses job commands on devices that run no jobs', () => {
     const model = new DeviceModel({ id: 's', kind: 'build-unit', seed: 1, speed: 1, startMs: T0 });
     expect(model.command('pause')).toMatchObject({ ok: false, reason: 'rejected' });

@@ -104,6 +104,8 @@ export class DeviceModel {
   private readonly jobs: JobRunner | undefined;
   private readonly telemetryModel: TelemetryModel;
   private maintenanceUntil: number | null = null;
+  /** Installing firmware: the device reports `updating` and holds its job until done. */
+  private updating = false;
   private nextMaintenanceAt: number;
   private nextAlertAt: number;
   private lastState: DeviceState;
@@ -161,6 +163,7 @@ export class DeviceModel {
   }
 
   state(): DeviceState {
+    if (this.updating) return 'updating';
     if (this.maintenanceUntil !== null) return 'maintenance';
     const job = this.jobs?.current();
     if (job?.state === 'printing') return 'printing';
@@ -190,6 +193,19 @@ export class DeviceModel {
         openAlertCodes,
       }),
     };
+  }
+
+  /** Firmware installation begins: the device reports `updating` until endUpdate. */
+  beginUpdate(): void {
+    this.updating = true;
+    this.dirty = true;
+  }
+
+  /** Installation ended: with the new version installed, or with `null` when it failed. */
+  endUpdate(installedVersion: string | null): void {
+    this.updating = false;
+    if (installedVersion !== null) this.identity.firmwareVersion = installedVersion;
+    this.dirty = true;
   }
 
   /** Device time: how far the model has been advanced. */
@@ -225,6 +241,7 @@ export class DeviceModel {
         return refused('rejected', `job is ${known.job.state}`);
       }
     }
+    if (this.updating) return refused('rejected', 'the device is updating its firmware');
     const blocked = this.slots.some((s) => s.report.status === 'empty');
     const outcome = this.jobs.command(action, this.nowMs, blocked);
     if (!outcome.ok) return refused('rejected', outcome.message);
@@ -284,7 +301,7 @@ export class DeviceModel {
       if (!open) this.raiseAlert(spec, t, t + this.randomDuration(NOMINAL.alertLasts), events);
       this.nextAlertAt = t + this.randomDuration(NOMINAL.alertEvery);
     }
-    if (this.maintenanceUntil === null) {
+    if (this.maintenanceUntil === null && !this.updating) {
       const blocked = this.slots.some((s) => s.report.status === 'empty');
       const jobEvents = this.jobs?.tick(t, dt, blocked) ?? [];
       for (const e of jobEvents) {

@@ -3,6 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { DeviceKind } from '../domain/index.js';
+import { createTrustPolicy, type VendorKey } from '../firmware/index.js';
 import type { Logger } from '../observability/index.js';
 import { kindFromId } from './fleet-plan.js';
 import { addressAt, parseIpv4 } from './loopback-addresses.js';
@@ -10,6 +11,7 @@ import { deviceSeed } from './prng.js';
 import {
   VirtualDevice,
   type CommandResult,
+  type DeviceFirmwareSettings,
   type DeviceWebServicesOptions,
   type SimulatorChannels,
   type SimulatorTlsOptions,
@@ -28,6 +30,25 @@ export interface SimulatorWebServicesOptions {
   stateDir?: string;
 }
 
+/** Firmware updates over the devices' Web Services (docs/protocols/web-services.md). */
+export interface SimulatorFirmwareOptions {
+  /**
+   * The vendor public keys every device trusts (each device holds its own copy). Without any, the
+   * devices refuse every package with "no vendor key installed".
+   */
+  vendorKeys?: readonly VendorKey[];
+  /** Distinct vendor signatures a package needs (default 1). */
+  threshold?: number;
+  /** Largest package a device accepts (default 1 GiB). */
+  maxBytes?: number;
+  /** Nominal time an installation takes (default 5000 ms), divided by `speed`. */
+  installMs?: number;
+  /** Devices whose installation fails ("installation failed: flash write error"). */
+  failInstall?: readonly string[];
+  /** Where devices keep a received package until it is verified (default the system's). */
+  tempDir?: string;
+}
+
 export interface SimulatorOptions {
   /** `mqtt://host:port` or `mqtts://host:port`; needed unless `channels` is 'web-services'. */
   brokerUrl?: string;
@@ -36,6 +57,7 @@ export interface SimulatorOptions {
   /** Default 'mqtt'; 'web-services' and 'both' need `webServices`. */
   channels?: SimulatorChannels;
   webServices?: SimulatorWebServicesOptions;
+  firmware?: SimulatorFirmwareOptions;
   logger: Logger;
   /** Real time between telemetry messages (default 2000 ms). */
   telemetryIntervalMs?: number;
@@ -74,6 +96,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     throw new Error(`a broker URL is needed for channels '${channels}'`);
   }
   const webServices = channels === 'mqtt' ? undefined : webServicesPlan(options, log);
+  const firmware = firmwarePlan(options.firmware, speed);
   const devices = options.devices.map(
     (d, i) =>
       new VirtualDevice({
@@ -83,6 +106,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         brokerUrl: options.brokerUrl ?? '',
         channels,
         ...(webServices ? { webServices: webServices(i) } : {}),
+        firmware: firmware(d.id),
         logger: log,
         seed: deviceSeed(seed, d.id),
         speed,
@@ -120,6 +144,31 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       return () => events.off(event, handler);
     },
   };
+}
+
+/** Each device's firmware settings by id; the trust policy is checked once, up front. */
+function firmwarePlan(
+  options: SimulatorFirmwareOptions | undefined,
+  speed: number,
+): (deviceId: string) => DeviceFirmwareSettings {
+  const keys = options?.vendorKeys ?? [];
+  const trust = keys.length > 0 ? createTrustPolicy(keys, options?.threshold ?? 1) : null;
+  const maxBytes = options?.maxBytes;
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+    throw new Error(`firmware.maxBytes must be a positive whole number, got ${maxBytes}`);
+  }
+  const installMs = options?.installMs;
+  if (installMs !== undefined && !(installMs >= 0 && Number.isFinite(installMs))) {
+    throw new Error(`firmware.installMs must be a number ≥ 0, got ${installMs}`);
+  }
+  const failing = new Set(options?.failInstall ?? []);
+  return (deviceId) => ({
+    trust,
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(installMs !== undefined ? { installMs: installMs / speed } : {}),
+    failInstall: failing.has(deviceId),
+    ...(options?.tempDir !== undefined ? { tempDir: options.tempDir } : {}),
+  });
 }
 
 /** Each device's Web Services settings by index; validates the shared ones once, up front. */

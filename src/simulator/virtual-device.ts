@@ -4,9 +4,12 @@
 // act on the one DeviceModel, so an action taken on either shows on both.
 
 import type { EventEmitter } from 'node:events';
+import { tmpdir } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { DeviceKind } from '../domain/index.js';
+import type { TrustPolicy } from '../firmware/index.js';
 import type { Logger } from '../observability/index.js';
+import { DEFAULT_FIRMWARE_MAX_BYTES, DeviceFirmware } from './device-firmware.js';
 import { DeviceModel, type CommandOutcome } from './device-model.js';
 import { parseCommand, type DeviceRequest } from './mqtt-command.js';
 import { createPrng } from './prng.js';
@@ -17,6 +20,20 @@ export interface SimulatorTlsOptions {
   /** CA certificate(s) that sign the broker's certificate (PEM). */
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
+}
+
+/** How one device takes firmware updates over its Web Services. */
+export interface DeviceFirmwareSettings {
+  /** The vendor keys the device trusts; null or absent: none installed, every package is refused. */
+  trust?: TrustPolicy | null;
+  /** Largest package accepted (default 1 GiB). */
+  maxBytes?: number;
+  /** Real time an installation takes (default 5000 ms divided by the speed). */
+  installMs?: number;
+  /** Installation fails with a flash write error (failure injection). */
+  failInstall?: boolean;
+  /** Where received packages wait for verification (default the system's temporary directory). */
+  tempDir?: string;
 }
 
 /** Which ways the device talks: MQTT to the broker, its own HTTPS Web Services, or both. */
@@ -37,6 +54,7 @@ export interface VirtualDeviceOptions {
   /** Default 'mqtt'. Web Services need `webServices`. */
   channels?: SimulatorChannels;
   webServices?: DeviceWebServicesOptions;
+  firmware?: DeviceFirmwareSettings;
   logger: Logger;
   seed: number;
   speed: number;
@@ -55,6 +73,8 @@ export interface CommandResult {
   ts: string;
 }
 
+/** Nominal time an installation takes, divided by the speed like every other duration. */
+const NOMINAL_INSTALL_MS = 5000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** Longest stop() waits for the broker's acks before closing the socket anyway. */
@@ -94,6 +114,7 @@ export class VirtualDevice {
   private stopping = false;
   private readonly speaksMqtt: boolean;
   private readonly webServices: WebServicesServer | undefined;
+  private readonly firmware: DeviceFirmware;
 
   constructor(options: VirtualDeviceOptions) {
     this.options = options;
@@ -110,6 +131,29 @@ export class VirtualDevice {
     });
     const prng = createPrng(options.seed ^ 0x5eed);
     this.jitter = () => prng.next();
+    const fw = options.firmware ?? {};
+    this.firmware = new DeviceFirmware({
+      deviceId: options.id,
+      trust: fw.trust ?? null,
+      maxBytes: fw.maxBytes ?? DEFAULT_FIRMWARE_MAX_BYTES,
+      installMs: fw.installMs ?? NOMINAL_INSTALL_MS / options.speed,
+      failInstall: fw.failInstall ?? false,
+      tempDir: fw.tempDir ?? tmpdir(),
+      logger: this.log,
+      target: {
+        model: () => this.model.identity.model,
+        installedVersion: () => this.model.identity.firmwareVersion,
+        now: () => this.now(),
+        beginUpdate: () => {
+          this.model.beginUpdate();
+          this.step();
+        },
+        endUpdate: (version) => {
+          this.model.endUpdate(version);
+          this.step();
+        },
+      },
+    });
     const channels = options.channels ?? 'mqtt';
     this.speaksMqtt = channels !== 'web-services';
     if (channels !== 'mqtt') {
@@ -120,7 +164,7 @@ export class VirtualDevice {
         ...options.webServices,
         deviceId: options.id,
         logger: this.log,
-        backend: createWsBackend(this.model, {
+        backend: createWsBackend(this.model, this.firmware, {
           refresh: () => {
             this.step();
           },
@@ -219,6 +263,7 @@ export class VirtualDevice {
     clearInterval(this.timer);
     clearTimeout(this.reconnectTimer);
     await this.webServices?.stop();
+    await this.firmware.stop();
     const client = this.client;
     this.client = undefined;
     if (!client) return;

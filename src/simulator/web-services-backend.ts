@@ -1,8 +1,9 @@
 // The device side of the Web Services routes: reads the same DeviceModel the MQTT channel reports
-// from, brought up to the device's clock first, and sends actions through the device's one action
-// path (so their events and state also go out over MQTT).
+// from, brought up to the device's clock first, sends actions through the device's one action path
+// (so their events and state also go out over MQTT) and hands firmware packages to its updater.
 
 import { toIso } from '../domain/index.js';
+import type { DeviceFirmware } from './device-firmware.js';
 import type { CommandOutcome, DeviceModel } from './device-model.js';
 import type { DeviceRequest } from './mqtt-command.js';
 import type { WsDeviceBackend } from './web-services-routes.js';
@@ -13,7 +14,11 @@ export interface WsBackendHooks {
   perform(request: DeviceRequest): CommandOutcome;
 }
 
-export function createWsBackend(model: DeviceModel, hooks: WsBackendHooks): WsDeviceBackend {
+export function createWsBackend(
+  model: DeviceModel,
+  firmware: DeviceFirmware,
+  hooks: WsBackendHooks,
+): WsDeviceBackend {
   const current = () => {
     hooks.refresh();
     return model.snapshot();
@@ -57,9 +62,14 @@ export function createWsBackend(model: DeviceModel, hooks: WsBackendHooks): WsDe
       return {
         ts: toIso(model.time()),
         firmwareVersion: model.identity.firmwareVersion,
-        state: 'idle',
-        message: null,
+        ...firmware.report(),
       };
+    },
+    async firmwareUpload(body, declaredBytes) {
+      const outcome = await firmware.receive(body, declaredBytes);
+      // The answer's ts is device time now, after a transfer that may have taken a while.
+      hooks.refresh();
+      return outcome;
     },
     time: () => toIso(model.time()),
   };

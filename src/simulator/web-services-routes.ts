@@ -14,6 +14,8 @@ import {
   type WsJobs,
   type WsStatus,
 } from '../domain/index.js';
+import type { Readable } from 'node:stream';
+import type { UploadOutcome } from './device-firmware.js';
 import type { CommandOutcome } from './device-model.js';
 
 /** What the routes need from the device; every call sees the device as of now. */
@@ -27,6 +29,8 @@ export interface WsDeviceBackend {
   jobAction(jobId: string, action: WsJobAction): CommandOutcome;
   acknowledgeAlert(alertId: string): CommandOutcome;
   firmwareStatus(): WsFirmwareStatus;
+  /** Receives a firmware package (`declaredBytes`: its Content-Length, null when chunked). */
+  firmwareUpload(body: Readable, declaredBytes: number | null): Promise<UploadOutcome>;
   /** Device time now, RFC 3339. */
   time(): string;
 }
@@ -38,6 +42,7 @@ export type WsErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'REJECTED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INTERNAL';
 
 export interface WsResponse {
@@ -192,6 +197,12 @@ function match(pattern: string[], parts: string[]): string[] | undefined {
     else if (want !== got) return undefined;
   }
   return params;
+}
+
+/** True for `/ws/v1/firmware`, the upload route, whose body is streamed (web-services-upload.ts). */
+export function isFirmwareUploadPath(path: string): boolean {
+  const parts = segments(path);
+  return parts?.length === 1 && parts[0] === 'firmware';
 }
 
 export function routeWsRequest(backend: WsDeviceBackend, req: WsRequest): WsResponse {

@@ -1,7 +1,8 @@
 // The HTTPS listener of one simulated device's Web Services: binds the device's own address and
 // port (falling back to an ephemeral port when that is impossible), serves its self-signed
-// certificate, checks the admin credential, bounds request bodies and writes JSON answers. It can
-// vanish (stop drops every open connection) and come back on the same address, port and certificate.
+// certificate, checks the admin credential, bounds request bodies (64 KiB, except a firmware package,
+// which is streamed to the device's updater) and writes JSON answers. It can vanish (stop drops every
+// open connection) and come back on the same address, port and certificate.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -16,14 +17,20 @@ import {
   type DeviceCertificate,
 } from './device-certificate.js';
 import {
+  isFirmwareUploadPath,
   routeWsRequest,
   wsError,
   type WsDeviceBackend,
   type WsResponse,
 } from './web-services-routes.js';
+import { routeFirmwareUpload } from './web-services-upload.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const KEEP_ALIVE_MS = 30_000;
+/** Longest a request may take, headers to last byte — except a package upload (below). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A package upload may take as long as it keeps moving; this long without a byte ends it. */
+const UPLOAD_IDLE_MS = 30_000;
 
 export interface WebServicesServerOptions {
   deviceId: string;
@@ -132,7 +139,8 @@ export class WebServicesServer {
     const server = createServer({ minVersion: 'TLSv1.2', headersTimeout: 10_000 });
     // HTTP keep-alive: a poller reuses its connection; stop() still drops them all.
     server.keepAliveTimeout = KEEP_ALIVE_MS;
-    server.requestTimeout = 30_000;
+    // Node's requestTimeout would cut a large package upload; requests are timed in onRequest.
+    server.requestTimeout = 0;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -215,6 +223,13 @@ export class WebServicesServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (isFirmwareUploadPath((req.url ?? '/').split('?', 1)[0] ?? '/')) {
+      this.upload(req, res);
+      return;
+    }
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), REQUEST_TIMEOUT_MS);
+    res.once('close', () => clearTimeout(timer));
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
       this.send(res, tooLarge(), true);
@@ -235,6 +250,33 @@ export class WebServicesServer {
     req.on('error', (err) => {
       this.log.debug({ err: err.message }, 'Web Services request aborted');
     });
+  }
+
+  private upload(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    req.setTimeout(UPLOAD_IDLE_MS, () => socket.destroy());
+    res.once('close', () => socket.setTimeout(0));
+    req.on('error', (err) => {
+      this.log.debug({ err: err.message }, 'firmware upload aborted');
+    });
+    routeFirmwareUpload(this.options.backend, {
+      method: req.method ?? 'GET',
+      authorized: this.authorized(req.headers.authorization),
+      contentType: req.headers['content-type'],
+      contentLength: req.headers['content-length'],
+      body: req,
+    })
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'firmware upload failed');
+        return wsError(500, 'INTERNAL', 'internal error');
+      })
+      .then((response) => {
+        // Anything but an accepted package may leave body unread: close rather than drain it.
+        this.send(res, response, response.status !== 202);
+      })
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'cannot answer a firmware upload');
+      });
   }
 
   private answer(req: IncomingMessage, res: ServerResponse): void {

@@ -1,11 +1,13 @@
 // `command-center simulate`: runs a virtual fleet speaking only the device contracts: MQTT to a
-// broker, each device's own HTTPS Web Services on its own loopback address, or both.
+// broker, each device's own HTTPS Web Services on its own loopback address, or both. Devices take
+// signed firmware packages over Web Services, checked with the vendor keys given here.
 
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { issueDeviceToken } from '../../broker/index.js';
 import { loadConfig } from '../../config/index.js';
 import { CcError } from '../../domain/index.js';
+import { parseVendorKey, type VendorKey } from '../../firmware/index.js';
 import { createLogger, silentLogger } from '../../observability/index.js';
 import {
   createSimulator,
@@ -35,6 +37,8 @@ interface SimulateOptions extends ConfigOptions {
   wsPassword?: string;
   stateDir?: string;
   idPrefix?: string;
+  vendorKey?: string[];
+  failInstall?: string[];
 }
 
 const CHANNELS: readonly SimulatorChannels[] = ['mqtt', 'web-services', 'both'];
@@ -42,6 +46,8 @@ const PASSWORD_ENV = 'CC_SIM_WS_PASSWORD';
 const MIN_PASSWORD_LENGTH = 8;
 /** Devices listed on start; the rest are counted. */
 const LISTED_DEVICES = 20;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerSimulateCommand(program: Command): void {
   addConfigOptions(
@@ -82,6 +88,16 @@ export function registerSimulateCommand(program: Command): void {
       .option(
         '--state-dir <dir>',
         'keeps device certificates here, so their fingerprints survive restarts',
+      )
+      .option(
+        '--vendor-key <pem>',
+        'a vendor public key (PEM file) every device trusts for firmware packages (repeatable); without one, devices refuse every package',
+        collect,
+      )
+      .option(
+        '--fail-install <ids>',
+        'devices whose firmware installation fails with a flash write error, comma-separated (repeatable)',
+        collect,
       ),
   ).action(async (options: SimulateOptions) => {
     await runSimulate(options);
@@ -137,6 +153,11 @@ async function runSimulate(options: SimulateOptions): Promise<void> {
           options,
           plan.map((d) => d.id),
         );
+  const vendorKeys = await readVendorKeys(options.vendorKey ?? []);
+  const failInstall = parseFailInstall(
+    options.failInstall ?? [],
+    plan.map((d) => d.id),
+  );
   const logger = createLogger({ level: 'info', pretty: process.stdout.isTTY });
   const simulator = createSimulator({
     ...(broker !== undefined && channels !== 'web-services' ? { brokerUrl: broker } : {}),
@@ -147,18 +168,53 @@ async function runSimulate(options: SimulateOptions): Promise<void> {
     speed,
     seed,
     telemetryIntervalMs,
+    firmware: { vendorKeys, failInstall },
   });
   await simulator.start();
   const where = channels === 'web-services' ? 'serving Web Services' : `against ${broker ?? ''}`;
   process.stdout.write(
     `simulating ${plan.length} devices (channels: ${channels}) ${where}; Ctrl+C stops\n`,
   );
-  if (webServices) process.stdout.write(webServicesTable(simulator, webServices));
+  if (webServices) {
+    process.stdout.write(webServicesTable(simulator, webServices));
+    process.stdout.write(
+      vendorKeys.length > 0
+        ? `firmware: devices trust vendor key${vendorKeys.length === 1 ? '' : 's'} ${vendorKeys.map((k) => k.id).join(', ')}\n`
+        : 'firmware: no vendor key given (--vendor-key): devices refuse every package\n',
+    );
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   await simulator.stop();
+}
+
+async function readVendorKeys(files: readonly string[]): Promise<VendorKey[]> {
+  const keys: VendorKey[] = [];
+  for (const file of files) {
+    const pem = await readFile(file, 'utf8').catch((err: unknown) => {
+      throw new CcError('BAD_REQUEST', `cannot read --vendor-key ${file}: ${String(err)}`);
+    });
+    const key = parseVendorKey(pem, { source: file });
+    if (keys.some((k) => k.id === key.id)) {
+      throw new CcError('BAD_REQUEST', `--vendor-key ${file}: key ${key.id} is given twice`);
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
+function parseFailInstall(values: readonly string[], ids: readonly string[]): string[] {
+  const wanted = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  const unknown = wanted.filter((id) => !ids.includes(id));
+  if (unknown.length > 0) {
+    throw new CcError(
+      'BAD_REQUEST',
+      `--fail-install names devices this fleet does not have: ${unknown.join(', ').slice(0, 200)}`,
+    );
+  }
+  return wanted;
 }
 
 function parseChannels(options: SimulateOptions): SimulatorChannels {
