@@ -11,6 +11,8 @@ import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
 import { CcError } from './domain/index.js';
 import { createDeviceServices } from './devices/index.js';
+import { catalogSettingsOf, createFirmwareCatalog } from './firmware/catalog/index.js';
+import { createRolloutService } from './firmware/rollouts/index.js';
 import { createIngest } from './ingest/index.js';
 import {
   allocatePorts,
@@ -221,6 +223,37 @@ export function createApp(config: AppConfig, logger: Logger): App {
     await uplink.start();
     stoppers.push(() => uplink.stop());
 
+    const firmwareLogger = logger.child({ subsystem: 'firmware' });
+    const firmwareSettings = await catalogSettingsOf(config.firmware, config.dataDir);
+    if (firmwareSettings.trust === null) {
+      firmwareLogger.warn(
+        'no vendor keys configured (firmware.trustedKeys): every firmware upload and sync is refused',
+      );
+    }
+    const firmware = createFirmwareCatalog(
+      { store, logger: firmwareLogger, audit: auth.audit, metrics },
+      firmwareSettings,
+    );
+    await firmware.start();
+    stoppers.push(() => firmware.stop());
+    // After the devices: a rollout stops (its pushes cancelled) before the device services do.
+    const rollouts = createRolloutService(
+      {
+        store,
+        fleet: ingest.fleet,
+        push: devices.firmware,
+        firmwareDir: firmwareSettings.dir,
+        audit: auth.audit,
+        logger: firmwareLogger.child({ component: 'rollouts' }),
+      },
+      {
+        pushTimeoutMs: config.firmware.rolloutPushTimeoutSeconds * 1000,
+        maxConcurrency: config.firmware.rolloutMaxConcurrency,
+      },
+    );
+    await rollouts.start();
+    stoppers.push(() => rollouts.stop());
+
     const httpsBase = `https://${formatHost(publicHost)}:${ports.https}`;
     const api = createApiServer(
       {
@@ -231,6 +264,8 @@ export function createApp(config: AppConfig, logger: Logger): App {
         auth,
         devices,
         uplink,
+        firmware,
+        rollouts,
         mqtt: {
           disconnect: (id) => broker.disconnect(id),
           isConnected: (id) => broker.isConnected(id),

@@ -27,6 +27,13 @@ import {
   type FleetReader,
   type Job,
 } from '../domain/index.js';
+import {
+  createFirmwareCatalog,
+  type CatalogSettings,
+  type FirmwareCatalog,
+  type SyncSettings,
+} from '../firmware/catalog/index.js';
+import { createRolloutService } from '../firmware/rollouts/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import { createMetricsRegistry, silentLogger, type Registry } from '../observability/index.js';
 import { createSqliteStore, type Store } from '../store/index.js';
@@ -153,6 +160,7 @@ export interface Harness {
   server: ApiServer;
   devices: DeviceServices;
   uplink: Uplink;
+  firmware: FirmwareCatalog;
   certPem: string;
   setupToken: string | null;
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
@@ -205,6 +213,11 @@ export async function startHarness(
     uplink?: Partial<UplinkSettings>;
     /** The environment the uplink reads HTTPS_PROXY and NO_PROXY from (default: none). */
     uplinkEnv?: NodeJS.ProcessEnv;
+    /** The firmware catalog (default: no vendor key, so every package is refused; no sync). */
+    firmware?: Partial<Omit<CatalogSettings, 'sync' | 'dir'>> & {
+      sync?: Partial<SyncSettings>;
+      now?: () => Date;
+    };
   } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-api-'));
@@ -309,9 +322,48 @@ export async function startHarness(
     },
   );
   await uplink.start();
+  const firmware = createFirmwareCatalog(
+    {
+      store,
+      logger,
+      audit: auth.audit,
+      metrics,
+      ...(over.firmware?.now ? { now: over.firmware.now } : {}),
+    },
+    {
+      dir: join(dir, 'firmware'),
+      trust: over.firmware?.trust ?? null,
+      maxPackageBytes: over.firmware?.maxPackageBytes ?? 16 * 1024 * 1024,
+      sync: {
+        url: null,
+        intervalMinutes: 0,
+        allowedHosts: [],
+        ca: null,
+        proxy: { kind: 'none' },
+        downloadTimeoutMs: 10_000,
+        syncTimeoutMs: 30_000,
+        ...over.firmware?.sync,
+      },
+    },
+  );
+  await firmware.start();
+  const rollouts = createRolloutService(
+    {
+      store,
+      fleet: ingest.fleet,
+      push: devices.firmware,
+      firmwareDir: join(dir, 'firmware'),
+      audit: auth.audit,
+      logger,
+    },
+    { pushTimeoutMs: 30_000, maxConcurrency: 16 },
+  );
+  await rollouts.start();
   const server = createApiServer(
     {
       uplink,
+      firmware,
+      rollouts,
       logger,
       metrics,
       store,
@@ -383,6 +435,7 @@ export async function startHarness(
     server,
     devices,
     uplink,
+    firmware,
     certPem: cert,
     setupToken,
     call,
@@ -428,6 +481,8 @@ export async function startHarness(
     async close() {
       await agent.close();
       await server.stop();
+      await rollouts.stop();
+      await firmware.stop();
       await uplink.stop();
       await devices.stop();
       await store.close();

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Auth } from '../auth/index.js';
 import type { DeviceServices } from '../devices/index.js';
+import type { FirmwareCatalog } from '../firmware/catalog/index.js';
+import type { RolloutService } from '../firmware/rollouts/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import type { Logger, Registry } from '../observability/index.js';
 import type { Store } from '../store/index.js';
@@ -39,4 +41,8 @@ export interface ApiDeps {
   info: () => InfoPayload;
   /** The cloud uplink: enrollment, consent, reports. */
   uplink: Uplink;
+  /** The firmware catalog: verified packages, uploads, sync from the vendor repository. */
+  firmware: FirmwareCatalog;
+  /** Staged firmware rollouts to devices. */
+  rollouts: RolloutService;
 }

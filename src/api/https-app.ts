@@ -25,6 +25,7 @@ import { registerCommandRoutes } from './routes/commands.js';
 import { registerDeviceRegistryRoutes } from './routes/device-registry.js';
 import { registerDeviceMqttTokenRoutes } from './routes/device-mqtt-tokens.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerFirmwareRoutes } from './routes/firmware.js';
 import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoutes, type Readiness } from './routes/health.js';
@@ -122,6 +123,7 @@ export async function buildHttpsApp(
   registerCommandRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerCloudRoutes(app, deps);
+  await registerFirmwareRoutes(app, deps);
   registerDeviceMetricRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerAlertRoutes(app, deps);

@@ -8,6 +8,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
 import { registerFirmwareCommands } from './commands/firmware.js';
+import { registerFirmwareCatalogCommands } from './commands/firmware-catalog.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -32,5 +33,6 @@ export function buildProgram(): Command {
   registerCloudCommands(program);
   registerCloudReceiverCommand(program);
   registerFirmwareCommands(program);
+  registerFirmwareCatalogCommands(program);
   return program;
 }

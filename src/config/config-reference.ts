@@ -6,6 +6,7 @@ const LIST_NOUNS: Record<ListItemKind, string> = {
   origin: 'origins',
   hostPattern: 'host patterns',
   spkiPin: 'SPKI SHA-256 pins',
+  path: 'file paths',
 };
 
 function describeType(spec: FieldSpec): string {

@@ -23,7 +23,7 @@ export type FieldSpec =
   | { type: 'portRange'; default: string; description: string }
   | {
       type: 'list';
-      /** What each entry must be: a web origin (`https://host[:port]`) or a host pattern. */
+      /** What each entry must be: a web origin, a host pattern, an SPKI pin or a file path. */
       item: ListItemKind;
       default: readonly string[];
       maxItems: number;
@@ -32,9 +32,10 @@ export type FieldSpec =
 
 /**
  * `origin`: scheme://host[:port] with no path; `hostPattern`: host, host:port or *.domain[:port];
- * `spkiPin`: base64 of a SHA-256 digest (44 characters).
+ * `spkiPin`: base64 of a SHA-256 digest (44 characters); `path`: a file path (the environment's
+ * comma-separated form cannot hold a path with a comma; a file's list can).
  */
-export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin';
+export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin' | 'path';
 
 export interface SectionSpec {
   [key: string]: FieldSpec | SectionSpec;
@@ -512,6 +513,115 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 86_400,
       unit: 's',
       description: 'Longest wait between retries while the cloud or the proxy is unreachable.',
+    },
+  },
+  firmware: {
+    trustedKeys: {
+      type: 'list',
+      item: 'path',
+      default: [],
+      maxItems: 16,
+      description:
+        'Vendor public keys (Ed25519, SPKI PEM files) whose signatures admit a firmware package. Empty: every upload and sync is refused, since firmware is never accepted unverified.',
+    },
+    retiredKeys: {
+      type: 'list',
+      item: 'path',
+      default: [],
+      maxItems: 16,
+      description:
+        'Retired vendor public keys (PEM files): still recognized, but their signatures no longer count (key rotation).',
+    },
+    threshold: {
+      type: 'integer',
+      default: 1,
+      min: 1,
+      max: 16,
+      description:
+        'Signatures from distinct trusted keys a package needs (k of n); at most the number of firmware.trustedKeys.',
+    },
+    maxPackageBytes: {
+      type: 'integer',
+      default: 512 * MIB,
+      min: MIB,
+      max: 4096 * MIB,
+      unit: 'bytes',
+      description:
+        'Largest firmware package accepted by upload or sync; a larger one is refused (413 FIRMWARE_TOO_LARGE) as soon as it passes the limit.',
+    },
+    syncUrl: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 2048,
+      description:
+        'Vendor firmware repository to sync the catalog from: https://host/path/ (reads index.json there) or ftp://[user:password@]host[:port]/path/ (lists *.tar files). Null: no sync.',
+    },
+    syncIntervalMinutes: {
+      type: 'integer',
+      default: 1440,
+      min: 0,
+      max: 43_200,
+      unit: 'min',
+      description: 'Time between catalog syncs when firmware.syncUrl is set; 0: manual only.',
+    },
+    allowedHosts: {
+      type: 'list',
+      item: 'hostPattern',
+      default: ['h19002.www1.hp.com', 'h19002.www1.hp.com:21'],
+      maxItems: 32,
+      description:
+        'The only hosts the catalog sync may connect to (host, host:port or *.domain; a bare host means port 443, write host:21 for FTP). Checked before any connection, and for every redirect.',
+    },
+    caFile: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 4096,
+      description:
+        'Extra CA certificate (PEM) trusted for an https:// firmware repository (e.g. a private mirror); the CAs bundled with Node.js stay trusted.',
+    },
+    proxy: {
+      type: 'string',
+      default: 'environment',
+      maxLength: 2048,
+      description:
+        'Proxy for https:// sync: "environment" (HTTPS_PROXY, NO_PROXY), "none", or http://[user:password@]host:port. FTP always connects directly.',
+    },
+    downloadTimeoutSeconds: {
+      type: 'integer',
+      default: 900,
+      min: 5,
+      max: 86_400,
+      unit: 's',
+      description:
+        'Longest one package download may take during a sync; then it is abandoned and reported.',
+    },
+    syncTimeoutSeconds: {
+      type: 'integer',
+      default: 3600,
+      min: 10,
+      max: 86_400,
+      unit: 's',
+      description:
+        'Longest a whole sync may take; packages not reached by then wait for the next sync.',
+    },
+    rolloutPushTimeoutSeconds: {
+      type: 'integer',
+      default: 900,
+      min: 10,
+      max: 86_400,
+      unit: 's',
+      description:
+        'Longest one device may take in a rollout, from transfer to reporting the new version; then it is marked failed.',
+    },
+    rolloutMaxConcurrency: {
+      type: 'integer',
+      default: 16,
+      min: 1,
+      max: 256,
+      description:
+        'Most devices a rollout may update at once (a rollout that gives no concurrency uses 4).',
     },
   },
   demo: {

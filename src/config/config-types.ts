@@ -121,6 +121,27 @@ export interface AppConfig {
     drainPerMinute: number;
     backoffMaxSeconds: number;
   };
+  firmware: {
+    /** Trusted vendor public keys (PEM file paths). */
+    trustedKeys: string[];
+    /** Retired vendor public keys (PEM file paths): known, their signatures do not count. */
+    retiredKeys: string[];
+    /** Distinct trusted keys that must have signed a manifest. */
+    threshold: number;
+    maxPackageBytes: number;
+    /** https:// or ftp:// repository; ftp URLs may carry credentials (never logged). */
+    syncUrl: string | null;
+    /** 0 = manual sync only. */
+    syncIntervalMinutes: number;
+    allowedHosts: string[];
+    caFile: string | null;
+    /** 'environment', 'none' or an http:// proxy URL (https:// sync only). */
+    proxy: string;
+    downloadTimeoutSeconds: number;
+    syncTimeoutSeconds: number;
+    rolloutPushTimeoutSeconds: number;
+    rolloutMaxConcurrency: number;
+  };
   demo: {
     /** Run a simulated fleet in the same process (npm start). */
     enabled: boolean;

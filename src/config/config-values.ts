@@ -119,16 +119,19 @@ const LIST_EXAMPLES: Record<ListItemKind, string> = {
   origin: 'https://mes.example.com',
   hostPattern: 'cloud.example.com:443',
   spkiPin: 'r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=',
+  path: '/etc/command-center/vendor.pub.pem',
 };
 const LIST_DESCRIPTIONS: Record<ListItemKind, string> = {
   origin: 'a web origin (scheme://host[:port], no path)',
   hostPattern: 'a host pattern (host, host:port or *.domain)',
   spkiPin: 'a base64 SHA-256 pin (44 characters ending in "=")',
+  path: 'a file path (no control characters)',
 };
 const NORMALIZERS: Record<ListItemKind, (text: string) => string | null> = {
   origin: (text) => normalizeOrigin(text),
   hostPattern: (text) => normalizeHostPattern(text),
   spkiPin: (text) => (/^[A-Za-z0-9+/]{43}=$/.test(text.trim()) ? text.trim() : null),
+  path: (text) => normalizePath(text),
 };
 
 /** A list from a file is an array (or one comma-separated string); from the environment, a string. */
@@ -177,6 +180,12 @@ function checkList(
     if (!values.includes(normalized)) values.push(normalized);
   }
   return { ok: true, value: values };
+}
+
+/** A file path, trimmed; null when empty or holding a control character (NUL among them). */
+export function normalizePath(text: string): string | null {
+  const trimmed = text.trim();
+  return trimmed.length === 0 || /[\u0000-\u001f\u007f]/.test(trimmed) ? null : trimmed;
 }
 
 /** An origin as browsers send it: lower-case scheme and host, no default port, no path. */

@@ -1,5 +1,6 @@
 // The uplink's outgoing HTTPS sender: one JSON payload per connection, to allow-listed endpoints
-// only, directly or through the site's HTTP proxy (CONNECT), TLS 1.2+ with optional SPKI pins.
+// only, directly or through the site's HTTP proxy (CONNECT), TLS 1.2+ with optional SPKI pins; and
+// streamed downloads over the same connection code (the firmware catalog sync).
 
 export {
   postJson,
@@ -9,6 +10,7 @@ export {
   type SendPolicy,
   type SendResult,
 } from './post-json.js';
+export { openDownload, type Download, type DownloadPolicy } from './get-stream.js';
 export { SendError, isSendError, redactProxyUrl, type SendErrorKind } from './send-error.js';
 export { resolveProxy, parseProxyUrl, type ProxyChoice } from './proxy-choice.js';
 export { matchesNoProxy, invalidNoProxyEntries } from './no-proxy.js';
