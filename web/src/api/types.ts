@@ -304,3 +304,152 @@ export interface QueuedReport {
   seq: number;
   bytes: number;
 }
+
+/** One check of a firmware verification: package-format, manifest-schema, signature, known-key … */
+export interface FirmwareCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** A package of the firmware catalog (GET /api/v1/firmware/packages). */
+export interface FirmwarePackage {
+  /** SHA-256 (hex) of the package file. */
+  id: string;
+  name: string;
+  version: string;
+  models: string[];
+  imageSize: number;
+  imageSha256: string;
+  releasedAt: string;
+  expiresAt: string;
+  allowDowngrade: boolean;
+  /** Ids of the vendor keys whose signatures counted. */
+  signers: string[];
+  packageBytes: number;
+  /** `upload`, or the repository URL it was synced from. */
+  source: string;
+  addedAt: string;
+  addedBy: string;
+  /** The verdict at admission. */
+  checks: FirmwareCheck[];
+}
+
+/** The body of a refused upload (413/422/409): the error and every check that ran. */
+export interface FirmwareRefusal {
+  error: { code: string; message: string };
+  verdict?: { ok: boolean; checks: FirmwareCheck[] };
+}
+
+/** POST /api/v1/firmware/sync, and `last` of its status. */
+export interface FirmwareSyncSummary {
+  /** The repository, password masked. */
+  url: string;
+  trigger: 'manual' | 'periodic';
+  startedAt: string;
+  finishedAt: string;
+  /** False when the repository could not be listed; `error` says why. */
+  ok: boolean;
+  error: string | null;
+  listed: number;
+  new: number;
+  admitted: { file: string; id: string; name: string; version: string }[];
+  refused: { file: string; code: string; reason: string; checks: FirmwareCheck[] }[];
+  postponed: string[];
+}
+
+/** GET /api/v1/firmware/sync */
+export interface FirmwareSyncStatus {
+  configured: boolean;
+  url: string | null;
+  intervalMinutes: number;
+  running: boolean;
+  nextAt: string | null;
+  last: FirmwareSyncSummary | null;
+}
+
+/** GET /api/v1/firmware/trust: key ids only, never key material. */
+export interface FirmwareTrust {
+  /** False: no vendor key is configured and every package is refused. */
+  configured: boolean;
+  threshold: number;
+  keys: { id: string; retired: boolean }[];
+}
+
+export const ROLLOUT_STATES = ['running', 'paused', 'aborted', 'completed'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export const ROLLOUT_DEVICE_STATUSES = [
+  'queued',
+  'transferring',
+  'verifying',
+  'installing',
+  'done',
+  'failed',
+  'skipped',
+] as const;
+export type RolloutDeviceStatus = (typeof ROLLOUT_DEVICE_STATUSES)[number];
+
+/** Which devices a rollout targets: those matching every list given; absent lists do not limit. */
+export interface RolloutSelection {
+  models?: string[];
+  sites?: string[];
+  devices?: string[];
+}
+
+export interface RolloutDevice {
+  rolloutId: string;
+  deviceId: string;
+  stage: 'canary' | 'rest';
+  order: number;
+  status: RolloutDeviceStatus;
+  /** Why it failed or was skipped. */
+  reason: string | null;
+  fromVersion: string | null;
+  toVersion: string;
+  /** 0–100 while transferring or installing, when known. */
+  progress: number | null;
+  updatedAt: string;
+}
+
+/** GET /api/v1/firmware/rollouts (each item), and the `rollout` event of the event stream. */
+export interface RolloutSummary {
+  id: string;
+  packageId: string;
+  packageName: string | null;
+  toVersion: string | null;
+  state: RolloutState;
+  pausedReason: string | null;
+  canarySize: number;
+  concurrency: number;
+  failureThreshold: number;
+  selection: RolloutSelection;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  total: number;
+  counts: Record<RolloutDeviceStatus, number>;
+}
+
+/** GET /api/v1/firmware/rollouts/{id}, the answer of pause/resume/abort, and the `snapshot` event. */
+export interface RolloutDetail extends RolloutSummary {
+  /** Canary group first, in order. */
+  devices: RolloutDevice[];
+}
+
+/** POST /api/v1/firmware/rollouts */
+export interface CreatedRollout extends RolloutDetail {
+  /** Selected devices the rollout did not take, and why. */
+  excluded: { deviceId: string; reason: string }[];
+  /** The selection was narrowed to these sites: the caller's own. */
+  limitedToSites: string[] | null;
+}
+
+export interface RolloutCreateBody {
+  packageId: string;
+  selection: RolloutSelection;
+  canarySize?: number;
+  concurrency?: number;
+  failureThreshold?: number;
+}

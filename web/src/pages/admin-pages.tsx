@@ -1,15 +1,16 @@
 // Cloud, Firmware, Network diagnostics and Settings (with the organization and its sites): in the
-// navigation now, each showing what is real today (ports, versions, sites) and, for what is not
-// built yet, a clear "not configured yet" with what it will do and what to do meanwhile. The cloud
-// uplink (cloud-page.tsx) and users (users-page.tsx) have pages of their own.
+// navigation now, each showing what is real today (ports, sites) and, for what is not built yet, a
+// clear "not configured yet" with what it will do and what to do meanwhile. The cloud uplink
+// (cloud-page.tsx), firmware (firmware-page.tsx) and users (users-page.tsx) have pages of their own.
 
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { deleteVia, patchVia } from '../api/api-client';
 import type { Organization, ServerInfo, Site } from '../api/types';
-import { useApp, useFleetVersion, useTitle } from '../app-context';
+import { useApp, useTitle } from '../app-context';
 import { formatDateTime, formatDuration } from '../format/time-format';
 import { CloudPage } from './cloud-page';
+import { FirmwarePage } from './firmware-page';
 
 export type AdminPageName = 'cloud' | 'firmware' | 'network' | 'settings';
 
@@ -52,63 +53,6 @@ export function AdminPage({ which }: { which: AdminPageName }) {
       {which === 'network' ? <NetworkPage /> : null}
       {which === 'settings' ? <SettingsPage /> : null}
     </section>
-  );
-}
-
-function FirmwarePage() {
-  const { fleet } = useApp();
-  const version = useFleetVersion(fleet);
-  const rows = useMemo(() => {
-    const byKey = new Map<string, { model: string; firmware: string; count: number }>();
-    for (const d of fleet.devices.values()) {
-      const key = `${d.model}\u0000${d.firmwareVersion}`;
-      const row = byKey.get(key) ?? { model: d.model, firmware: d.firmwareVersion, count: 0 };
-      row.count += 1;
-      byKey.set(key, row);
-    }
-    return [...byKey.values()].sort(
-      (a, b) => a.model.localeCompare(b.model) || a.firmware.localeCompare(b.firmware),
-    );
-  }, [fleet, version]);
-  return (
-    <>
-      <section class="panel" aria-labelledby="fw-installed">
-        <h2 id="fw-installed">Installed firmware</h2>
-        {rows.length === 0 ? (
-          <p class="muted">No devices yet.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Firmware version</th>
-                  <th scope="col" class="num">
-                    Devices
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr key={`${r.model}/${r.firmware}`}>
-                    <td>{r.model || '—'}</td>
-                    <td>{r.firmware || '—'}</td>
-                    <td class="num">{r.count}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
-      <NotConfigured what="Firmware rollouts">
-        <p>
-          Vendor-signed firmware packages, verified by this server and by each device before
-          installation, and staged rollouts arrive with the firmware release. Until then, update
-          devices with the vendor's tools; the versions above update by themselves.
-        </p>
-      </NotConfigured>
-    </>
   );
 }
 
