@@ -1,7 +1,8 @@
 // `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
-// measured in the same run. Benchmarks: ingest, poll, dashboard, uplink.
+// measured in the same run. Benchmarks: ingest, poll, dashboard, uplink, firmware.
 
 import { runDashboardBench } from './dashboard-bench.js';
+import { runFirmwareBench } from './firmware-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runPollBench } from './poll-bench.js';
 import { runUplinkBench } from './uplink-bench.js';
@@ -11,6 +12,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   poll: runPollBench,
   dashboard: runDashboardBench,
   uplink: runUplinkBench,
+  firmware: runFirmwareBench,
 };
 
 async function main(): Promise<void> {
