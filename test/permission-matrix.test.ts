@@ -49,6 +49,10 @@ const KNOWN_ROUTES = [
   'POST /api/v1/alerts/:id/ack',
   'GET /api/v1/stream',
   'GET /metrics',
+  'GET /api/v1/cloud',
+  'POST /api/v1/firmware/packages',
+  'POST /api/v1/firmware/rollouts',
+  'GET /api/v1/firmware/rollouts/:id',
   'GET /fleet',
   'GET /assets/*',
 ];

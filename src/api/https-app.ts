@@ -26,6 +26,7 @@ import { registerDeviceRegistryRoutes } from './routes/device-registry.js';
 import { registerDeviceMqttTokenRoutes } from './routes/device-mqtt-tokens.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerFirmwareRoutes } from './routes/firmware.js';
+import { registerRolloutRoutes } from './routes/rollouts.js';
 import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoutes, type Readiness } from './routes/health.js';
@@ -124,6 +125,7 @@ export async function buildHttpsApp(
   registerAuditRoutes(app, deps);
   registerCloudRoutes(app, deps);
   await registerFirmwareRoutes(app, deps);
+  registerRolloutRoutes(app, deps);
   registerDeviceMetricRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerAlertRoutes(app, deps);
