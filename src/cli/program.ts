@@ -19,6 +19,9 @@ export function buildProgram(): Command {
   const program = new Command('command-center')
     .description('Command Center — the on-premises hub of an industrial 3D-printing site')
     .version(productVersion(), '-V, --version')
+    // Options after a subcommand belong to it, so `firmware pack --version 4.3.0` is the package's
+    // version while `command-center --version` still prints the program's.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for additional information)')
     .configureHelp({ sortSubcommands: true })
     .exitOverride();

@@ -40,7 +40,7 @@ describe('command-center firmware', { timeout: 90_000 }, () => {
       join(dir, 'fw.bin'),
       '--name',
       'fusion-fw',
-      '--firmware-version',
+      '--version',
       '4.3.0',
       '--models',
       'Fusion P5,Fusion P5 Pro',

@@ -208,8 +208,8 @@ export function registerFirmwareCommands(program: Command): void {
     .description('write an unsigned package (manifest.json + image) to sign next')
     .requiredOption('--image <file>', 'the firmware image')
     .requiredOption('--name <name>', 'firmware name (letters, digits, . _ -)')
-    // Not --version: commander gives the program's own -V, --version precedence after subcommands.
-    .requiredOption('--firmware-version <semver>', 'firmware version, e.g. 4.3.0 or 5.0.0-rc.1')
+    .option('--version <semver>', 'firmware version, e.g. 4.3.0 or 5.0.0-rc.1')
+    .option('--firmware-version <semver>', 'the same as --version')
     .requiredOption(
       '--models <list>',
       'device models it installs on, comma-separated (repeatable)',
@@ -225,7 +225,8 @@ export function registerFirmwareCommands(program: Command): void {
       async (options: {
         image: string;
         name: string;
-        firmwareVersion: string;
+        version?: string;
+        firmwareVersion?: string;
         models: string[];
         expires: string;
         released?: string;
@@ -234,8 +235,12 @@ export function registerFirmwareCommands(program: Command): void {
         out?: string;
         force?: boolean;
       }) => {
+        const version = options.version ?? options.firmwareVersion;
+        if (version === undefined) {
+          throw new CcError('BAD_REQUEST', 'give the firmware version with --version, e.g. 4.3.0');
+        }
         const now = new Date();
-        const out = options.out ?? `${options.name}-${options.firmwareVersion}.tar`;
+        const out = options.out ?? `${options.name}-${version}.tar`;
         const released =
           options.released !== undefined ? parseWhen('--released', options.released, now) : now;
         const result = await withProgress(`packing ${basename(out)}`, (progress) =>
@@ -243,7 +248,7 @@ export function registerFirmwareCommands(program: Command): void {
             {
               imagePath: options.image,
               name: options.name,
-              version: options.firmwareVersion,
+              version,
               models: modelsOf(options.models),
               releasedAt: released,
               expiresAt: parseWhen('--expires', options.expires, released),
