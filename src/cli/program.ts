@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerActionCommands } from './commands/actions.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerCloudCommands } from './commands/cloud.js';
 import { registerCloudReceiverCommand } from './commands/cloud-receiver.js';
 import { registerConfigCommands } from './commands/config.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerConfigCommands(program);
+  registerBackupCommands(program);
   registerDevicesCommands(program);
   registerSimulateCommand(program);
   registerLoginCommand(program);

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CcError } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
+import { backupBeforeMigrate } from './backup/index.js';
 import { createSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -24,6 +25,8 @@ export async function openStore(
       const file = isAbsolute(config.sqliteFile)
         ? config.sqliteFile
         : resolve(dataDir, config.sqliteFile);
+      // An upgrade that brings migrations first backs up the database it is about to change.
+      await backupBeforeMigrate({ dbFile: file, dataDir, logger });
       const store = await createSqliteStore({ file, logger });
       try {
         await store.migrate();
