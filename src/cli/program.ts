@@ -8,6 +8,7 @@ import { registerCloudReceiverCommand } from './commands/cloud-receiver.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerDevicesCommands } from './commands/devices.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerFirmwareCommands } from './commands/firmware.js';
 import { registerFirmwareCatalogCommands } from './commands/firmware-catalog.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -39,5 +40,6 @@ export function buildProgram(): Command {
   registerCloudReceiverCommand(program);
   registerFirmwareCommands(program);
   registerFirmwareCatalogCommands(program);
+  registerDoctorCommand(program);
   return program;
 }

@@ -1,0 +1,65 @@
+// The doctor's vocabulary: endpoints to check, one result per check, the run's summary.
+
+export type EndpointKind = 'https' | 'ftp';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  kind: EndpointKind;
+}
+
+export type CheckName = 'dns' | 'tcp' | 'tls' | 'ftp-banner' | 'https';
+export type CheckPath = 'direct' | 'proxy';
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
+
+export interface CheckResult {
+  /** `host:port` (with `/ftp` for FTP endpoints). */
+  endpoint: string;
+  name: CheckName;
+  path: CheckPath;
+  status: CheckStatus;
+  detail: string;
+  /** The likely cause of a warning or failure. */
+  cause?: string;
+  /** What to do about it. */
+  fix?: string;
+  ms: number;
+}
+
+export interface DoctorSummary {
+  ok: number;
+  warn: number;
+  fail: number;
+  skipped: number;
+  /** Per endpoint, the paths on which every check passed (possibly with warnings). */
+  workingPaths: Record<string, CheckPath[]>;
+}
+
+export interface DoctorReport {
+  checks: CheckResult[];
+  summary: DoctorSummary;
+  /** 0 all good, 1 warnings (or only one path works), 2 an endpoint is unreachable. */
+  exitCode: 0 | 1 | 2;
+}
+
+export const DEFAULT_ENDPOINTS: readonly Endpoint[] = [
+  { host: 'www.printos.com', port: 443, kind: 'https' },
+  { host: '3dpconf.heleni.me', port: 443, kind: 'https' },
+  { host: 's3.amazonaws.com', port: 443, kind: 'https' },
+  { host: 'h19002.www1.hp.com', port: 21, kind: 'ftp' },
+];
+
+export function endpointLabel(endpoint: Endpoint): string {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${host}:${String(endpoint.port)}${endpoint.kind === 'ftp' ? '/ftp' : ''}`;
+}
+
+/** Parses `host:port` or `host:port/ftp` (`[v6]:port` for IPv6); null when malformed. */
+export function parseEndpoint(text: string): Endpoint | null {
+  const match = /^(?:\[([^\]]+)\]|([^:/[\]]+)):(\d{1,5})(?:\/(ftp|https))?$/.exec(text.trim());
+  if (!match) return null;
+  const host = match[1] ?? match[2] ?? '';
+  const port = Number(match[3]);
+  if (host === '' || port < 1 || port > 65535) return null;
+  return { host, port, kind: match[4] === 'ftp' ? 'ftp' : 'https' };
+}
