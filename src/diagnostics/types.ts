@@ -56,7 +56,12 @@ export function endpointLabel(endpoint: Endpoint): string {
 
 /** Parses `host:port` or `host:port/ftp` (`[v6]:port` for IPv6); null when malformed. */
 export function parseEndpoint(text: string): Endpoint | null {
-  const match = /^(?:\[([^\]]+)\]|([^:/[\]]+)):(\d{1,5})(?:\/(ftp|https))?$/.exec(text.trim());
+  // Host names and IPv4 of letters, digits, '.', '-', '_'; IPv6 in brackets; nothing else
+  // (no user info, no scheme), and bounded before matching.
+  if (text.length > 300) return null;
+  const match = /^(?:\[([\da-f:.]{2,45})\]|([\w.-]{1,253})):(\d{1,5})(?:\/(ftp|https))?$/i.exec(
+    text.trim(),
+  );
   if (!match) return null;
   const host = match[1] ?? match[2] ?? '';
   const port = Number(match[3]);

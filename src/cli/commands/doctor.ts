@@ -34,7 +34,7 @@ function endpointsOf(texts: string[]): Endpoint[] {
     if (endpoint === null)
       throw new CcError(
         'VALIDATION_FAILED',
-        `--endpoint ${text}: expected host:port or host:port/ftp`,
+        `--endpoint ${JSON.stringify(text.slice(0, 80))}: expected host:port or host:port/ftp`,
       );
     return endpoint;
   });
