@@ -3,7 +3,7 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createApiServer } from './api/index.js';
 import { createAuth, createSecretBox, loadSecretKey } from './auth/index.js';
 import { startDemoCloud } from './cloud-receiver/index.js';
@@ -11,6 +11,12 @@ import { createEmbeddedBroker, issueDeviceToken } from './broker/index.js';
 import type { AppConfig } from './config/index.js';
 import { CcError } from './domain/index.js';
 import { createDeviceServices } from './devices/index.js';
+import {
+  createDiagnosticsService,
+  doctorSettingsOf,
+  proxyLabelOf,
+  serverDoctorOptions,
+} from './diagnostics/index.js';
 import { catalogSettingsOf, createFirmwareCatalog } from './firmware/catalog/index.js';
 import { createRolloutService } from './firmware/rollouts/index.js';
 import { createIngest } from './ingest/index.js';
@@ -21,13 +27,15 @@ import {
   tlsServerOptions,
 } from './net/index.js';
 import type { Logger, Registry } from './observability/index.js';
-import { createMetricsRegistry } from './observability/index.js';
+import { createMetricsRegistry, registerFleetMetrics } from './observability/index.js';
 import { createSimulator, planFleet } from './simulator/index.js';
 import { createApiProxy } from './proxy/index.js';
+import { createStorageHealth } from './storage-health/index.js';
 import { openStore } from './store/index.js';
 import {
   createOutboxMetrics,
   createServerStatus,
+  proxyChoiceOf,
   createUplink,
   createUplinkMetrics,
 } from './uplink/index.js';
@@ -119,12 +127,26 @@ export function createApp(config: AppConfig, logger: Logger): App {
     stoppers.push(() => store.close());
     await store.migrate();
 
+    // Before every writer: each asks it whether there is room, and tells it of writes that failed.
+    const storage = createStorageHealth(
+      { store, logger: logger.child({ subsystem: 'storage' }), metrics },
+      {
+        dataDir: config.dataDir,
+        otherDirs: [dirname(resolve(config.dataDir, config.store.sqliteFile))],
+        minFreeBytes: config.storage.minFreeMb * 1024 * 1024,
+        checkIntervalMs: config.storage.checkIntervalSeconds * 1000,
+      },
+    );
+    await storage.start();
+    stoppers.push(() => storage.stop());
+
     const ingest = createIngest(
-      { store, logger: logger.child({ subsystem: 'ingest' }), metrics },
+      { store, logger: logger.child({ subsystem: 'ingest' }), metrics, storage },
       config.ingest,
     );
     await ingest.start();
     stoppers.push(() => ingest.stop());
+    registerFleetMetrics(metrics, ingest.fleet);
 
     const auth = createAuth({ store, logger: logger.child({ subsystem: 'auth' }) }, config.auth);
     const setupToken = await auth.prepareSetup();
@@ -217,6 +239,7 @@ export function createApp(config: AppConfig, logger: Logger): App {
         version: productVersion(),
         outboxMetrics: createOutboxMetrics(metrics),
         metrics: createUplinkMetrics(metrics),
+        storage,
       },
       uplinkSettings,
     );
@@ -254,6 +277,42 @@ export function createApp(config: AppConfig, logger: Logger): App {
     await rollouts.start();
     stoppers.push(() => rollouts.stop());
 
+    const doctorSettings = doctorSettingsOf(config.doctor);
+    const doctorProxy = proxyChoiceOf(config.uplink);
+    const diagnostics = createDiagnosticsService({
+      logger: logger.child({ subsystem: 'diagnostics' }),
+      proxyLabel: () => proxyLabelOf(doctorSettings, doctorProxy),
+      options: () =>
+        Promise.resolve(
+          serverDoctorOptions({
+            settings: doctorSettings,
+            proxy: doctorProxy,
+            ca: uplinkSettings.ca,
+            bindHost: config.bindHost,
+            ranges: [
+              { key: 'ports.https', ...config.ports.https },
+              { key: 'ports.http', ...config.ports.http },
+              { key: 'ports.mqtt', ...config.ports.mqtt },
+              ...(config.apiProxy.enabled
+                ? [{ key: 'ports.apiProxy', ...config.ports.apiProxy }]
+                : []),
+            ],
+            ours: [
+              ports.https,
+              ports.http,
+              ports.mqtt,
+              ...(mqttsPort !== undefined ? [mqttsPort] : []),
+              ...(apiProxyPort !== undefined ? [apiProxyPort] : []),
+            ],
+            mqttPort: ports.mqtt,
+            dataDir: config.dataDir,
+            minFreeBytes: config.storage.minFreeMb * 1024 * 1024,
+            database: async () => `the store answers (${String(await store.users.count())} users)`,
+          }),
+        ),
+    });
+    stoppers.push(() => diagnostics.stop());
+
     const httpsBase = `https://${formatHost(publicHost)}:${ports.https}`;
     const api = createApiServer(
       {
@@ -266,6 +325,8 @@ export function createApp(config: AppConfig, logger: Logger): App {
         uplink,
         firmware,
         rollouts,
+        storage,
+        diagnostics,
         mqtt: {
           disconnect: (id) => broker.disconnect(id),
           isConnected: (id) => broker.isConnected(id),

@@ -53,6 +53,8 @@ const KNOWN_ROUTES = [
   'POST /api/v1/firmware/packages',
   'POST /api/v1/firmware/rollouts',
   'GET /api/v1/firmware/rollouts/:id',
+  'GET /api/v1/diagnostics',
+  'POST /api/v1/diagnostics',
   'GET /fleet',
   'GET /assets/*',
 ];

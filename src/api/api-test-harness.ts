@@ -34,8 +34,14 @@ import {
   type SyncSettings,
 } from '../firmware/catalog/index.js';
 import { createRolloutService } from '../firmware/rollouts/index.js';
+import {
+  createDiagnosticsService,
+  type DiagnosticsService,
+  type DoctorOptions,
+} from '../diagnostics/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import { createMetricsRegistry, silentLogger, type Registry } from '../observability/index.js';
+import { createStorageHealth, type StorageHealth } from '../storage-health/index.js';
 import { createSqliteStore, type Store } from '../store/index.js';
 import {
   createOutboxMetrics,
@@ -161,6 +167,8 @@ export interface Harness {
   devices: DeviceServices;
   uplink: Uplink;
   firmware: FirmwareCatalog;
+  diagnostics: DiagnosticsService;
+  storage: StorageHealth;
   certPem: string;
   setupToken: string | null;
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
@@ -213,6 +221,10 @@ export async function startHarness(
     uplink?: Partial<UplinkSettings>;
     /** The environment the uplink reads HTTPS_PROXY and NO_PROXY from (default: none). */
     uplinkEnv?: NodeJS.ProcessEnv;
+    /** The network doctor's options (default: no endpoints; disk and database checks only). */
+    diagnostics?: Partial<DoctorOptions>;
+    /** The storage monitor (default: 1 byte kept free, checked every minute). */
+    storage?: { minFreeBytes?: number; checkIntervalMs?: number };
     /** The firmware catalog (default: no vendor key, so every package is refused; no sync). */
     firmware?: Partial<Omit<CatalogSettings, 'sync' | 'dir'>> & {
       sync?: Partial<SyncSettings>;
@@ -236,6 +248,15 @@ export async function startHarness(
   const setupToken = await auth.prepareSetup();
   const ingest = createTestIngest(store);
   const metrics = createMetricsRegistry({ defaultMetrics: false });
+  const storage = createStorageHealth(
+    { store, logger, metrics },
+    {
+      dataDir: dir,
+      minFreeBytes: over.storage?.minFreeBytes ?? 1,
+      checkIntervalMs: over.storage?.checkIntervalMs ?? 60_000,
+    },
+  );
+  await storage.start();
   const { cert, key } = await generateCertificate();
   const startedAt = new Date().toISOString();
   // Device services on a fleet state of their own whose changes reach the test ingest's listeners.
@@ -301,6 +322,7 @@ export async function startHarness(
       version: '0.1.0-test',
       env: over.uplinkEnv ?? {},
       outboxMetrics: createOutboxMetrics(metrics),
+      storage,
     },
     {
       enabled: true,
@@ -359,17 +381,36 @@ export async function startHarness(
     { pushTimeoutMs: 30_000, maxConcurrency: 16 },
   );
   await rollouts.start();
+  const diagnostics = createDiagnosticsService({
+    logger,
+    proxyLabel: () => null,
+    options: () =>
+      Promise.resolve({
+        endpoints: [],
+        proxy: { kind: 'none' },
+        timeoutMs: 2000,
+        totalDeadlineMs: 20_000,
+        local: {
+          disks: [{ subject: 'data directory', dir }],
+          minFreeBytes: 1,
+          database: async () => `sqlite answers (${String(await store.users.count())} users)`,
+        },
+        ...over.diagnostics,
+      }),
+  });
   const server = createApiServer(
     {
       uplink,
       firmware,
       rollouts,
+      diagnostics,
       logger,
       metrics,
       store,
       ingest,
       auth,
       devices,
+      storage,
       info: () => ({
         version: '0.1.0-test',
         startedAt,
@@ -436,6 +477,8 @@ export async function startHarness(
     devices,
     uplink,
     firmware,
+    storage,
+    diagnostics,
     certPem: cert,
     setupToken,
     call,
@@ -481,10 +524,12 @@ export async function startHarness(
     async close() {
       await agent.close();
       await server.stop();
+      await diagnostics.stop();
       await rollouts.stop();
       await firmware.stop();
       await uplink.stop();
       await devices.stop();
+      await storage.stop();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -6,10 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Auth } from '../auth/index.js';
 import type { DeviceServices } from '../devices/index.js';
+import type { DiagnosticsService } from '../diagnostics/index.js';
 import type { FirmwareCatalog } from '../firmware/catalog/index.js';
 import type { RolloutService } from '../firmware/rollouts/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import type { Logger, Registry } from '../observability/index.js';
+import type { StorageHealth } from '../storage-health/index.js';
 import type { Store } from '../store/index.js';
 import type { Uplink } from '../uplink/index.js';
 
@@ -45,4 +47,8 @@ export interface ApiDeps {
   firmware: FirmwareCatalog;
   /** Staged firmware rollouts to devices. */
   rollouts: RolloutService;
+  /** The network doctor, run from the dashboard. */
+  diagnostics: DiagnosticsService;
+  /** Whether the data directory has room to write: writes are refused with 507 while it is full. */
+  storage: Pick<StorageHealth, 'snapshot' | 'assertWritable' | 'reportFailure'>;
 }

@@ -14,6 +14,7 @@ import type {
 } from 'fastify';
 import { ERROR_STATUS, isCcError, type ErrorCode } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
+import { classifyStorageFailure } from '../storage-health/index.js';
 
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -47,6 +48,15 @@ function isFastifyError(err: unknown): err is FastifyError {
 }
 
 export function mapError(err: unknown): Mapped {
+  // A write that failed for lack of room, whatever wrapped it, is a 507 the client can act on.
+  if (classifyStorageFailure(err) === 'full' && !(isCcError(err) && err.code === 'STORAGE_FULL')) {
+    return {
+      status: 507,
+      code: 'STORAGE_FULL',
+      message:
+        'the server ran out of room to write, so the change was not stored; fix: free space in its data directory — writes resume on their own',
+    };
+  }
   if (isCcError(err)) {
     const retry = err.details?.retryAfterSeconds;
     return {
@@ -79,7 +89,8 @@ export function registerErrorHandling<S extends RawServerBase, P extends Fastify
 ): void {
   app.setErrorHandler((err: unknown, request, reply) => {
     const mapped = mapError(err);
-    if (mapped.status >= 500) {
+    // A full disk is logged once by the storage monitor, not for every refused request.
+    if (mapped.status >= 500 && mapped.code !== 'STORAGE_FULL') {
       logger.error({ err, reqId: request.id, url: request.url }, 'request failed');
     } else {
       logger.debug(
@@ -111,7 +122,13 @@ export function registerNotFound<S extends RawServerBase, P extends FastifyTypeP
   });
 }
 
-const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+export interface ClientErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const CLIENT_ERRORS: Record<string, ClientErrorAnswer> = {
   HPE_HEADER_OVERFLOW: {
     status: 431,
     code: 'HEADERS_TOO_LARGE',
@@ -120,21 +137,37 @@ const CLIENT_ERRORS: Record<string, { status: number; code: string; message: str
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'TIMEOUT', message: 'the request took too long' },
 };
 
+const MALFORMED: ClientErrorAnswer = {
+  status: 400,
+  code: 'BAD_REQUEST',
+  message: 'the request is malformed',
+};
+
+/** Codes answered to requests Node rejects before Fastify; they are not CcError codes. */
+export const CLIENT_ERROR_CODES: readonly string[] = Object.values(CLIENT_ERRORS).map(
+  (a) => a.code,
+);
+
+/** How a request Node rejected is answered; null when nobody is left to answer. */
+export function clientErrorAnswer(
+  err: NodeJS.ErrnoException,
+  socket: Pick<Socket, 'writable'>,
+): ClientErrorAnswer | null {
+  if (!socket.writable || err.code === 'ECONNRESET') return null;
+  return CLIENT_ERRORS[err.code ?? ''] ?? MALFORMED;
+}
+
 /**
  * Node rejects some requests before any route runs (oversized headers, unparsable request lines,
  * timeouts); answer those with the same JSON shape, then close the connection.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  const known = CLIENT_ERRORS[err.code ?? ''];
-  const { status, code, message } = known ?? {
-    status: 400,
-    code: 'BAD_REQUEST',
-    message: 'the request is malformed',
-  };
-  if (!socket.writable || err.code === 'ECONNRESET') {
+  const answer = clientErrorAnswer(err, socket);
+  if (answer === null) {
     socket.destroy();
     return;
   }
+  const { status, code, message } = answer;
   const body = JSON.stringify(errorBody(code, message));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +

@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/index.js';
 import { clientErrorHandler, errorBody, registerErrorHandling } from './error-handler.js';
 import type { HostMatcher } from './redirect-hosts.js';
-import type { Readiness } from './routes/health.js';
+import { readyAnswer, type Readiness } from './routes/health.js';
 
 export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger>;
 
@@ -39,8 +39,7 @@ export function buildHttpServer(
   app.get('/healthz', { config: { permission: 'public' } }, () => ({ status: 'ok' }));
   app.get('/readyz', { config: { permission: 'public' } }, async (_request, reply) => {
     try {
-      await deps.readiness.check();
-      return { status: 'ready' };
+      return await readyAnswer(deps.readiness);
     } catch {
       return reply.code(503).send(errorBody('NOT_READY', 'the store does not answer'));
     }

@@ -14,6 +14,7 @@ import {
   registerErrorHandling,
   registerNotFound,
 } from './error-handler.js';
+import { registerHttpMetrics } from './http-metrics.js';
 import type { LiveStream } from './live-stream.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCors } from './cors.js';
@@ -28,6 +29,7 @@ import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerFirmwareRoutes } from './routes/firmware.js';
 import { registerRolloutRoutes } from './routes/rollouts.js';
 import { registerDeviceMetricRoutes } from './routes/device-metrics.js';
+import { registerDiagnosticsRoutes } from './routes/diagnostics.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerHealthRoutes, type Readiness } from './routes/health.js';
 import { registerInfoRoutes } from './routes/info.js';
@@ -42,6 +44,7 @@ import { registerStreamRoutes } from './routes/stream.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { registerStorageGuard } from './storage-guard.js';
 
 export interface HttpsAppOptions {
   tls: HttpsOptions;
@@ -97,6 +100,7 @@ export async function buildHttpsApp(
     );
     await Promise.resolve();
   });
+  registerHttpMetrics(app, deps.metrics);
   registerErrorHandling(app, deps.logger);
   registerNotFound(app);
   // The API speaks JSON only: anything else is 415, not parsed as text.
@@ -106,6 +110,7 @@ export async function buildHttpsApp(
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
   const routes = registerRouteGuard(app, deps.auth);
+  registerStorageGuard(app, deps.storage);
   await registerOpenApi(app, options.version);
 
   registerHealthRoutes(app, deps.readiness);
@@ -126,6 +131,7 @@ export async function buildHttpsApp(
   registerCloudRoutes(app, deps);
   await registerFirmwareRoutes(app, deps);
   registerRolloutRoutes(app, deps);
+  registerDiagnosticsRoutes(app, deps);
   registerDeviceMetricRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerAlertRoutes(app, deps);

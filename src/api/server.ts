@@ -68,6 +68,8 @@ export function createApiServer(deps: ApiDeps, options: ApiServerOptions): ApiSe
     check: async () => {
       await deps.store.users.count();
     },
+    // Ready even while full (reads are served); probes see the state beside it.
+    storage: () => deps.storage.snapshot().state,
   };
   let https: ApiApp | undefined;
   let http: HttpApp | undefined;

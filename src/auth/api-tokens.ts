@@ -214,7 +214,10 @@ export function createApiTokens(deps: {
     }
     if (now - (lastTouched.get(id) ?? 0) >= TOUCH_INTERVAL_MS) {
       lastTouched.set(id, now);
-      await store.apiTokens.touch(id, toIso(now));
+      // Bookkeeping only: a failed write (a full disk) must not fail the request.
+      await store.apiTokens.touch(id, toIso(now)).catch((err: unknown) => {
+        logger.debug({ err }, 'cannot record API token use');
+      });
     }
     return {
       principal: {

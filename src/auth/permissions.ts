@@ -28,6 +28,8 @@ export const PERMISSIONS = [
   'firmware:manage',
   /** Cloud enrollment, the uplink and data-sharing consent. */
   'cloud:manage',
+  /** Run the network doctor and read its results. */
+  'diagnostics:run',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -63,6 +65,7 @@ export const ORGANIZATION_WIDE_PERMISSIONS: readonly Permission[] = [
   'audit:read',
   'settings:manage',
   'cloud:manage',
+  'diagnostics:run',
 ];
 
 /** What a principal of `role`, limited to `sites` (null: every site), may do. */

@@ -179,7 +179,12 @@ export function createSessions(deps: SessionDeps, config: SessionConfig): Sessio
       await store.sessions.remove(idHash);
       return { failure: invalidSession() };
     }
-    if (now - lastSeen >= TOUCH_INTERVAL_MS) await store.sessions.touch(idHash, toIso(now));
+    if (now - lastSeen >= TOUCH_INTERVAL_MS) {
+      // Bookkeeping for the idle timeout: a failed write (a full disk) must not fail the request.
+      await store.sessions.touch(idHash, toIso(now)).catch((err: unknown) => {
+        logger.debug({ err }, 'cannot record session activity');
+      });
+    }
     return {
       principal: {
         userId: user.id,

@@ -3,7 +3,7 @@
 
 import type { AedesOptions, AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { Logger } from '../observability/index.js';
-import { CcError, isValidDeviceId } from '../domain/index.js';
+import { CcError, isCcError, isValidDeviceId } from '../domain/index.js';
 import type { Ingest } from '../ingest/ingest-types.js';
 import type { DeviceCredentialRepository } from '../store/store.js';
 import type { BrokerMetrics } from './broker-metrics.js';
@@ -144,7 +144,12 @@ export function createDeviceAccess(deps: DeviceAccessDeps): DeviceAccess {
         },
         (err: unknown) => {
           metrics.ingestFailures.inc();
-          log.error({ err, deviceId }, 'ingest failed; closing the connection without an ack');
+          if (isCcError(err) && err.code === 'STORAGE_FULL') {
+            // The full disk is logged once where it is detected, not for every refused message.
+            log.debug({ deviceId }, 'storage full; closing the connection without an ack');
+          } else {
+            log.error({ err, deviceId }, 'ingest failed; closing the connection without an ack');
+          }
           callback(err instanceof Error ? err : new Error('ingest failed'));
         },
       );

@@ -7,6 +7,7 @@ const LIST_NOUNS: Record<ListItemKind, string> = {
   hostPattern: 'host patterns',
   spkiPin: 'SPKI SHA-256 pins',
   path: 'file paths',
+  endpoint: 'endpoints',
 };
 
 function describeType(spec: FieldSpec): string {

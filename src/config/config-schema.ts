@@ -33,9 +33,10 @@ export type FieldSpec =
 /**
  * `origin`: scheme://host[:port] with no path; `hostPattern`: host, host:port or *.domain[:port];
  * `spkiPin`: base64 of a SHA-256 digest (44 characters); `path`: a file path (the environment's
- * comma-separated form cannot hold a path with a comma; a file's list can).
+ * comma-separated form cannot hold a path with a comma; a file's list can); `endpoint`: host:port,
+ * with `/ftp` for an FTP endpoint ([v6]:port for IPv6).
  */
-export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin' | 'path';
+export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin' | 'path' | 'endpoint';
 
 export interface SectionSpec {
   [key: string]: FieldSpec | SectionSpec;
@@ -195,6 +196,26 @@ export const CONFIG_SCHEMA: SectionSpec = {
       nullable: true,
       maxLength: 4096,
       description: 'PostgreSQL connection URL (store.driver postgres).',
+    },
+  },
+  storage: {
+    minFreeMb: {
+      type: 'integer',
+      default: 100,
+      min: 1,
+      max: 1_048_576,
+      unit: 'MB',
+      description:
+        'Free space kept on the data directory: below it writes are refused (507 STORAGE_FULL, devices keep their messages) until space is freed; below twice it storage shows low.',
+    },
+    checkIntervalSeconds: {
+      type: 'integer',
+      default: 10,
+      min: 1,
+      max: 3600,
+      unit: 's',
+      description:
+        'How often the free space is checked; writes resume at most this long after space is freed.',
     },
   },
   ingest: {
@@ -622,6 +643,46 @@ export const CONFIG_SCHEMA: SectionSpec = {
       max: 256,
       description:
         'Most devices a rollout may update at once (a rollout that gives no concurrency uses 4).',
+    },
+  },
+  doctor: {
+    endpoints: {
+      type: 'list',
+      item: 'endpoint',
+      default: [
+        'www.printos.com:443',
+        '3dpconf.heleni.me:443',
+        's3.amazonaws.com:443',
+        'h19002.www1.hp.com:21/ftp',
+      ],
+      maxItems: 32,
+      description:
+        'Endpoints the network doctor checks (host:port for HTTPS, host:port/ftp for FTP); the first HTTPS one that answers is the clock reference.',
+    },
+    timeoutMs: {
+      type: 'integer',
+      default: 5000,
+      min: 100,
+      max: 120_000,
+      unit: 'ms',
+      description:
+        'Timeout of each doctor check; a whole run is bounded by ten times this (two paths of each endpoint run a few at a time).',
+    },
+    bandwidthUrl: {
+      type: 'string',
+      default: null,
+      nullable: true,
+      maxLength: 2048,
+      description:
+        'A large file (http:// or https://) the doctor downloads, through the proxy when one applies, to estimate bandwidth; null skips the estimate.',
+    },
+    minBandwidthKbps: {
+      type: 'integer',
+      default: 2000,
+      min: 64,
+      max: 10_000_000,
+      unit: 'kbit/s',
+      description: 'The "DSL or better" requirement: a slower download is a doctor warning.',
     },
   },
   demo: {

@@ -52,6 +52,12 @@ export interface AppConfig {
     /** PostgreSQL connection URL (driver postgres). */
     postgresUrl: string | null;
   };
+  storage: {
+    /** Free space kept on the data directory, in MB: below it writes are refused. */
+    minFreeMb: number;
+    /** How often the free space is checked, in seconds. */
+    checkIntervalSeconds: number;
+  };
   ingest: {
     /** Longest a write waits to be grouped with others before its transaction commits, in ms. */
     batchDelayMs: number;
@@ -141,6 +147,14 @@ export interface AppConfig {
     syncTimeoutSeconds: number;
     rolloutPushTimeoutSeconds: number;
     rolloutMaxConcurrency: number;
+  };
+  /** The network doctor (`command-center doctor`, GET /api/v1/diagnostics). */
+  doctor: {
+    /** `host:port` or `host:port/ftp`. */
+    endpoints: string[];
+    timeoutMs: number;
+    bandwidthUrl: string | null;
+    minBandwidthKbps: number;
   };
   demo: {
     /** Run a simulated fleet in the same process (npm start). */

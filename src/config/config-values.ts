@@ -1,5 +1,6 @@
 // Checks and coerces one raw value (from a file or an environment variable) against its field spec.
 
+import { endpointLabel, parseEndpoint } from '../diagnostics/types.js';
 import type { PortRange } from './config-types.js';
 import type { FieldSpec, ListItemKind } from './config-schema.js';
 
@@ -120,18 +121,24 @@ const LIST_EXAMPLES: Record<ListItemKind, string> = {
   hostPattern: 'cloud.example.com:443',
   spkiPin: 'r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=',
   path: '/etc/command-center/vendor.pub.pem',
+  endpoint: 'cloud.example.com:443',
 };
 const LIST_DESCRIPTIONS: Record<ListItemKind, string> = {
   origin: 'a web origin (scheme://host[:port], no path)',
   hostPattern: 'a host pattern (host, host:port or *.domain)',
   spkiPin: 'a base64 SHA-256 pin (44 characters ending in "=")',
   path: 'a file path (no control characters)',
+  endpoint: 'an endpoint (host:port, or host:port/ftp for FTP)',
 };
 const NORMALIZERS: Record<ListItemKind, (text: string) => string | null> = {
   origin: (text) => normalizeOrigin(text),
   hostPattern: (text) => normalizeHostPattern(text),
   spkiPin: (text) => (/^[A-Za-z0-9+/]{43}=$/.test(text.trim()) ? text.trim() : null),
   path: (text) => normalizePath(text),
+  endpoint: (text) => {
+    const endpoint = parseEndpoint(text);
+    return endpoint === null ? null : endpointLabel(endpoint);
+  },
 };
 
 /** A list from a file is an array (or one comma-separated string); from the environment, a string. */

@@ -226,6 +226,9 @@ export function createPoller(deps: PollerDeps, config: PollerConfig): Poller {
       if (stopped) return 'stop';
       const code = isCcError(err) ? err.code : 'ERROR';
       metrics.polls.inc({ outcome: code });
+      // The device answered but the disk is full: the answer is dropped (counted above, logged once
+      // by the storage monitor) and the next poll, on the usual schedule, brings it again.
+      if (code === 'STORAGE_FULL') return null;
       failures += 1;
       if (code === 'DEVICE_CERTIFICATE_MISMATCH') {
         const presented = await client

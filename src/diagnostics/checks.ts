@@ -87,6 +87,9 @@ export async function checkTls(
             resolve();
           });
           tls.once('error', reject);
+          tls.once('close', () => {
+            reject(new Error('the connection closed during the TLS handshake'));
+          });
         }),
       () => tls.destroy(),
     );
@@ -149,33 +152,62 @@ export async function checkFtpBanner(socket: Socket, host: string, ms: number): 
   }
 }
 
-export async function checkHttps(tls: TLSSocket, host: string, ms: number): Promise<Verdict> {
+/** The server's clock as its `Date` header gave it, and when the request was sent and answered. */
+export interface ClockSample {
+  subject: string;
+  serverDate: string;
+  sentAt: number;
+  receivedAt: number;
+}
+
+export async function checkHttps(
+  tls: TLSSocket,
+  host: string,
+  ms: number,
+): Promise<{ verdict: Verdict; date?: string; sentAt: number; receivedAt: number }> {
+  const sentAt = Date.now();
   tls.write(
     `HEAD / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: command-center-doctor\r\nConnection: close\r\n\r\n`,
   );
   try {
-    const text = await readUntil(tls, `HTTPS request to ${host}`, ms, (t) => t.includes('\r\n'));
+    const text = await readUntil(tls, `HTTPS request to ${host}`, ms, (t) =>
+      t.includes('\r\n\r\n'),
+    );
+    const receivedAt = Date.now();
     const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text)?.[1];
     if (status === undefined)
-      return failure(
-        'HTTPS request got no HTTP answer',
-        'the server answered with something other than HTTP',
-        'check that the endpoint is an HTTPS service',
-      );
+      return {
+        verdict: failure(
+          'HTTPS request got no HTTP answer',
+          'the server answered with something other than HTTP',
+          'check that the endpoint is an HTTPS service',
+        ),
+        sentAt,
+        receivedAt,
+      };
+    const date = /\r\ndate:[ \t]*([^\r\n]{1,64})/i.exec(text)?.[1]?.trim();
+    const timing = { sentAt, receivedAt, ...(date !== undefined ? { date } : {}) };
     if (status.startsWith('5'))
       return {
-        status: 'warn',
-        detail: `HTTP ${status}`,
-        cause: 'the service answers but reports a server error',
-        fix: 'retry later; the service may be down for maintenance',
+        verdict: {
+          status: 'warn',
+          detail: `HTTP ${status}`,
+          cause: 'the service answers but reports a server error',
+          fix: 'retry later; the service may be down for maintenance',
+        },
+        ...timing,
       };
-    return { status: 'ok', detail: `HTTP ${status}` };
+    return { verdict: { status: 'ok', detail: `HTTP ${status}` }, ...timing };
   } catch (err) {
-    return failure(
-      `HTTPS request failed: ${err instanceof Error ? err.message : String(err)}`,
-      'the TLS connection was established but the request got no answer',
-      'check for a filtering proxy or firewall inspecting HTTPS to this host',
-    );
+    return {
+      verdict: failure(
+        `HTTPS request failed: ${err instanceof Error ? err.message : String(err)}`,
+        'the TLS connection was established but the request got no answer',
+        'check for a filtering proxy or firewall inspecting HTTPS to this host',
+      ),
+      sentAt,
+      receivedAt: Date.now(),
+    };
   } finally {
     tls.destroy();
   }

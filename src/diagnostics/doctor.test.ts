@@ -64,6 +64,8 @@ let soonPort = 0;
 let silentPort = 0;
 let ftpPort = 0;
 let closedPort = 0;
+let oldTlsPort = 0;
+let plainHttpPort = 0;
 
 beforeAll(async () => {
   const now = Date.now();
@@ -86,6 +88,24 @@ beforeAll(async () => {
     createServer((socket) => socket.write('220 Stand-in FTP server ready\r\n')),
   );
   closedPort = await freePort();
+  // A server that offers only TLS 1.0 and 1.1 (allowed here by lowering OpenSSL's security level).
+  oldTlsPort = await listen(
+    createTlsServer(
+      { ...good, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+      (socket) => {
+        socket.on('error', () => undefined);
+        socket.end('HTTP/1.1 204 No Content\r\n\r\n');
+      },
+    ).on('tlsClientError', () => undefined),
+  );
+  plainHttpPort = await listen(
+    createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'),
+      );
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -203,6 +223,24 @@ describe('runDoctor against local stand-ins', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('names an outdated TLS protocol as the cause when the server offers only TLS 1.1', async () => {
+    const report = await doctor({ host: 'localhost', port: oldTlsPort, kind: 'https' });
+    const tls = only(report.checks, 'tls');
+    expect(tls.status).toBe('fail');
+    expect(tls.detail).toContain('no common protocol version');
+    expect(tls.cause).toContain('outdated protocol');
+    expect(tls.fix).toContain('TLS 1.2 or later');
+    expect(report.exitCode).toBe(2);
+  });
+
+  it('says when the port answers in clear text instead of TLS', async () => {
+    const report = await doctor({ host: 'localhost', port: plainHttpPort, kind: 'https' });
+    const tls = only(report.checks, 'tls');
+    expect(tls.status).toBe('fail');
+    expect(tls.detail).toContain('not TLS');
+    expect(tls.cause).toContain('another protocol');
+  });
+
   it('reads the FTP banner', async () => {
     const report = await doctor({ host: '127.0.0.1', port: ftpPort, kind: 'ftp' });
     const banner = only(report.checks, 'ftp-banner');
@@ -290,5 +328,45 @@ describe.skipIf(skipProxy !== null)('runDoctor through a real forward proxy', ()
     expect(viaProxy.detail).toContain('refused CONNECT');
     expect(viaProxy.cause).toContain('does not allow tunnels');
     expect(viaProxy.fix).toContain('allow CONNECT');
+  });
+});
+
+describe.skipIf(skipProxy !== null)('runDoctor through a proxy that requires credentials', () => {
+  let proxy: ForwardProxy;
+  beforeAll(async () => {
+    proxy = await startForwardProxy({
+      connectPorts: [goodPort],
+      basicAuth: { user: 'site', password: 'proxy-secret-1' },
+    });
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  it('reports 407 without credentials, with the fix, while the direct path works', async () => {
+    const report = await doctor({ host: 'localhost', port: goodPort, kind: 'https' }, proxy.url);
+    const viaProxy = only(report.checks, 'tcp', 'proxy');
+    expect(viaProxy.status).toBe('fail');
+    expect(viaProxy.detail).toContain('requires authentication (407)');
+    expect(viaProxy.fix).toContain('http://user:password@proxy:port');
+    expect(report.summary.workingPaths[`localhost:${String(goodPort)}`]).toEqual(['direct']);
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('tunnels with the credentials in the proxy URL', async () => {
+    const withAuth = new URL(proxy.url);
+    withAuth.username = 'site';
+    withAuth.password = 'proxy-secret-1';
+    const report = await doctor(
+      { host: 'localhost', port: goodPort, kind: 'https' },
+      withAuth.href,
+    );
+    expect(report.checks.filter((c) => c.path === 'proxy').map((c) => c.status)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    // The password is not echoed in any detail.
+    expect(JSON.stringify(report)).not.toContain('proxy-secret-1');
   });
 });

@@ -86,14 +86,21 @@ export function explainTlsAuthorization(host: string, code: string): Verdict {
     return failure(
       `TLS certificate chain is not trusted (${code})`,
       'untrusted chain: a TLS-inspecting proxy or firewall replaces the certificate, or the server sends an incomplete chain',
-      `exempt ${host} from TLS inspection, or pass the inspecting CA with --ca <file>`,
+      `exempt ${host} from TLS inspection, or trust the inspecting CA (uplink.caFile; --ca <file> for the command)`,
     );
   return failure(
     `TLS certificate rejected (${code})`,
     'the certificate chain failed verification',
-    `exempt ${host} from TLS inspection, or pass the issuing CA with --ca <file>`,
+    `exempt ${host} from TLS inspection, or trust the issuing CA (uplink.caFile; --ca <file> for the command)`,
   );
 }
+
+/** OpenSSL's codes for "the peer speaks only a protocol version we refuse". */
+const OLD_PROTOCOL = new Set([
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+]);
 
 export function explainTlsError(err: unknown): Verdict {
   if (err instanceof CheckTimeout)
@@ -103,6 +110,18 @@ export function explainTlsError(err: unknown): Verdict {
       'check that the port serves TLS and that no middlebox holds the connection; allow it on the firewall',
     );
   const code = errorCode(err);
+  if (code !== undefined && OLD_PROTOCOL.has(code))
+    return failure(
+      `TLS handshake failed: no common protocol version (${code})`,
+      'the server (or a middlebox in front of it) offers only an outdated protocol (TLS 1.1 or older), which this product refuses',
+      'the server or middlebox must offer TLS 1.2 or later; if a TLS-inspecting proxy sits in between, update it or exempt this host',
+    );
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')
+    return failure(
+      `TLS handshake failed: the answer is not TLS (${code})`,
+      'the port serves another protocol (plain HTTP, for instance), or a proxy answers in clear text',
+      'check the port number and that the service there speaks HTTPS',
+    );
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return failure(
       `TLS handshake failed: connection reset (${code})`,

@@ -1,33 +1,58 @@
-// The doctor's human output: one progress line per check and the final table with causes and fixes.
+// The doctor's human output: one progress line per check, then a table of the endpoints, a table
+// of this machine's checks, the problems with their causes and fixes, and which paths work.
 
 import type { CheckResult, DoctorReport } from './types.js';
 
 const MARK = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skipped: '-' } as const;
 
 export function formatProgress(check: CheckResult): string {
-  return `${MARK[check.status].padEnd(4)} ${check.endpoint} ${check.path} ${check.name}: ${check.detail}\n`;
+  const where = check.path === 'local' ? 'this machine' : check.path;
+  return `${MARK[check.status].padEnd(4)} ${check.subject} ${where} ${check.name}: ${check.detail}\n`;
 }
 
-export function formatReport(report: DoctorReport): string {
-  const rows = report.checks.map((c) => [
-    c.endpoint,
-    c.path,
-    c.name,
-    MARK[c.status],
-    `${String(c.ms)} ms`,
-    c.detail,
-  ]);
-  const header = ['ENDPOINT', 'PATH', 'CHECK', 'STATUS', 'TIME', 'DETAIL'];
+function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ');
-  const out = [line(header), ...rows.map(line)];
-  const problems = report.checks.filter((c) => c.status === 'fail' || c.status === 'warn');
+  return [line(header), ...rows.map(line)];
+}
+
+export function formatReport(report: DoctorReport): string {
+  const endpointChecks = report.checks.filter((c) => c.path !== 'local');
+  const localChecks = report.checks.filter((c) => c.path === 'local');
+  const out: string[] = [];
+  if (endpointChecks.length > 0)
+    out.push(
+      ...table(
+        ['ENDPOINT', 'PATH', 'CHECK', 'STATUS', 'TIME', 'DETAIL'],
+        endpointChecks.map((c) => [
+          c.subject,
+          c.path,
+          c.name,
+          MARK[c.status],
+          `${String(c.ms)} ms`,
+          c.detail,
+        ]),
+      ),
+    );
+  if (localChecks.length > 0) {
+    if (out.length > 0) out.push('');
+    out.push(
+      ...table(
+        ['THIS MACHINE', 'CHECK', 'STATUS', 'TIME', 'DETAIL'],
+        localChecks.map((c) => [c.subject, c.name, MARK[c.status], `${String(c.ms)} ms`, c.detail]),
+      ),
+    );
+  }
+  const problems = [...report.checks]
+    .filter((c) => c.status === 'fail' || c.status === 'warn')
+    .sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
   if (problems.length > 0) out.push('', 'Problems:');
   for (const c of problems) {
-    out.push(`  ${c.endpoint} (${c.path}) ${c.name}: ${c.detail}`);
+    const where = c.path === 'local' ? '' : ` (${c.path})`;
+    out.push(`  ${MARK[c.status]} ${c.subject}${where} ${c.name}: ${c.detail}`);
     if (c.cause !== undefined) out.push(`    cause: ${c.cause}`);
     if (c.fix !== undefined) out.push(`    fix:   ${c.fix}`);
   }

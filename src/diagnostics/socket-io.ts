@@ -108,3 +108,46 @@ export function readUntil(
     () => socket.destroy(),
   );
 }
+
+/** Reads exactly `count` bytes (or fewer when the peer closes early, then rejects). */
+export function readUntilBytes(
+  socket: Socket,
+  what: string,
+  ms: number,
+  count: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  return withTimeout(
+    what,
+    ms,
+    () =>
+      new Promise<Buffer>((resolve, reject) => {
+        const cleanup = (): void => {
+          socket.off('data', onData);
+          socket.off('close', onClose);
+          socket.off('error', onError);
+        };
+        const onData = (chunk: Buffer): void => {
+          chunks.push(chunk);
+          length += chunk.length;
+          if (length >= count) {
+            cleanup();
+            resolve(Buffer.concat(chunks).subarray(0, count));
+          }
+        };
+        const onClose = (): void => {
+          cleanup();
+          reject(new Error(`the peer closed the connection after ${String(length)} bytes`));
+        };
+        const onError = (err: Error): void => {
+          cleanup();
+          reject(err);
+        };
+        socket.on('data', onData);
+        socket.once('close', onClose);
+        socket.once('error', onError);
+      }),
+    () => socket.destroy(),
+  );
+}

@@ -8,13 +8,19 @@ export interface Endpoint {
   kind: EndpointKind;
 }
 
-export type CheckName = 'dns' | 'tcp' | 'tls' | 'ftp-banner' | 'https';
-export type CheckPath = 'direct' | 'proxy';
+/** Checks of an endpoint's path, in order. */
+export type EndpointCheckName = 'dns' | 'tcp' | 'tls' | 'ftp-banner' | 'https';
+/** Checks of this machine and the server on it. */
+export type LocalCheckName = 'ports' | 'clock' | 'disk' | 'broker' | 'database' | 'bandwidth';
+export type CheckName = EndpointCheckName | LocalCheckName;
+/** How an endpoint was reached; `local` for checks of this machine. */
+export type CheckPath = 'direct' | 'proxy' | 'local';
+export type EndpointPath = Exclude<CheckPath, 'local'>;
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
 export interface CheckResult {
-  /** `host:port` (with `/ftp` for FTP endpoints). */
-  endpoint: string;
+  /** What was checked: `host:port` (with `/ftp` for FTP endpoints), or a local subject. */
+  subject: string;
   name: CheckName;
   path: CheckPath;
   status: CheckStatus;
@@ -24,6 +30,9 @@ export interface CheckResult {
   /** What to do about it. */
   fix?: string;
   ms: number;
+  /** A reading, when the check has one (clock skew, free space, bandwidth). */
+  value?: number;
+  unit?: string;
 }
 
 export interface DoctorSummary {
@@ -32,22 +41,15 @@ export interface DoctorSummary {
   fail: number;
   skipped: number;
   /** Per endpoint, the paths on which every check passed (possibly with warnings). */
-  workingPaths: Record<string, CheckPath[]>;
+  workingPaths: Record<string, EndpointPath[]>;
 }
 
 export interface DoctorReport {
   checks: CheckResult[];
   summary: DoctorSummary;
-  /** 0 all good, 1 warnings (or only one path works), 2 an endpoint is unreachable. */
+  /** 0 all good, 1 warnings (or only one path works), 2 an endpoint is unreachable or a local check failed. */
   exitCode: 0 | 1 | 2;
 }
-
-export const DEFAULT_ENDPOINTS: readonly Endpoint[] = [
-  { host: 'www.printos.com', port: 443, kind: 'https' },
-  { host: '3dpconf.heleni.me', port: 443, kind: 'https' },
-  { host: 's3.amazonaws.com', port: 443, kind: 'https' },
-  { host: 'h19002.www1.hp.com', port: 21, kind: 'ftp' },
-];
 
 export function endpointLabel(endpoint: Endpoint): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;

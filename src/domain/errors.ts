@@ -64,12 +64,16 @@ export const ERROR_STATUS = {
   FIRMWARE_MODEL_MISMATCH: 409,
   FIRMWARE_EXPIRED: 422,
   FIRMWARE_ROLLBACK: 409,
+  /** A network doctor run is already in progress. */
+  DIAGNOSTICS_RUNNING: 409,
   // The CLI could not reach the Command Center server itself.
   SERVER_UNREACHABLE: 502,
   CONFIG_INVALID: 500,
   PORT_RANGE_EXHAUSTED: 500,
   TLS_INVALID: 500,
   STORE_FAILED: 500,
+  /** The data directory's disk is (nearly) full: writes are refused until space is freed. */
+  STORAGE_FULL: 507,
   INTERNAL: 500,
 } as const;
 
@@ -79,8 +83,13 @@ export class CcError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = 'CcError';
     this.code = code;
     this.details = details;

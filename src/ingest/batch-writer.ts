@@ -10,11 +10,19 @@
 //   refuses as invalid (VALIDATION_FAILED) is not retried but split, so only the bad message fails.
 //   When attempts run out every caller of the batch gets the error: nothing is dropped silently,
 //   and the broker does not acknowledge those messages, so devices resend them.
+// - A batch refused for lack of room (SQLITE_FULL, ENOSPC) is not retried: retrying cannot free
+//   space. The storage-health gate hears of it, so later writes are refused before they queue,
+//   and each caller gets STORAGE_FULL.
 // - Backpressure: when `maxQueued` messages wait (pending or committing), `write` waits for room.
 
 import { CcError, isCcError, type FleetWrites } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Store } from '../store/index.js';
+import {
+  classifyStorageFailure,
+  type StorageGate,
+  type WriteSource,
+} from '../storage-health/index.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
 export interface BatchWriterOptions {
@@ -28,7 +36,7 @@ export interface BatchWriterOptions {
 
 export interface BatchWriter {
   /** Resolves once `writes` are committed; rejects when they could not be. */
-  write(writes: FleetWrites): Promise<void>;
+  write(writes: FleetWrites, source?: WriteSource): Promise<void>;
   /** Messages pending or being committed. */
   readonly queued: number;
   /** Commits everything pending; later writes are refused. */
@@ -37,6 +45,7 @@ export interface BatchWriter {
 
 interface Entry {
   writes: FleetWrites;
+  source: WriteSource;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -77,7 +86,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 export function createBatchWriter(
-  deps: { store: Pick<Store, 'applyBatch'>; logger: Logger; metrics: IngestMetrics },
+  deps: {
+    store: Pick<Store, 'applyBatch'>;
+    logger: Logger;
+    metrics: IngestMetrics;
+    storage?: StorageGate;
+  },
   options: BatchWriterOptions,
 ): BatchWriter {
   const { store, logger, metrics } = deps;
@@ -106,7 +120,7 @@ export function createBatchWriter(
         metrics.commitFailures.inc();
         const delay = retryDelays[attempt];
         if (isCcError(err) && err.code === 'VALIDATION_FAILED') throw err;
-        if (delay === undefined) throw err;
+        if (delay === undefined || classifyStorageFailure(err) === 'full') throw err;
         logger.warn({ err, attempt: attempt + 1, retryInMs: delay }, 'batch commit failed');
         await sleep(delay);
       }
@@ -123,8 +137,13 @@ export function createBatchWriter(
         for (const e of entries) await commitEntries([e]);
         return;
       }
-      logger.error({ err, messages: entries.length }, 'batch commit failed; writes not stored');
-      for (const e of entries) e.reject(err);
+      if (classifyStorageFailure(err) === 'full') {
+        // The storage-health monitor logs the full disk once; this is one of its refused writes.
+        logger.debug({ err, messages: entries.length }, 'batch refused: no room to write');
+      } else {
+        logger.error({ err, messages: entries.length }, 'batch commit failed; writes not stored');
+      }
+      for (const e of entries) e.reject(deps.storage?.reportFailure(err, e.source) ?? err);
     }
   }
 
@@ -168,14 +187,14 @@ export function createBatchWriter(
     }
   }
 
-  function enqueue(writes: FleetWrites): Promise<void> {
+  function enqueue(writes: FleetWrites, source: WriteSource): Promise<void> {
     if (stopped) {
       return Promise.reject(
         new CcError('INTERNAL', 'ingest is stopped; the message was not stored'),
       );
     }
     return new Promise<void>((resolve, reject) => {
-      pending.push({ writes, resolve, reject });
+      pending.push({ writes, source, resolve, reject });
       updateGauge();
       schedule();
     });
@@ -187,10 +206,10 @@ export function createBatchWriter(
     },
 
     // Synchronous up to the queue when there is room, so a write issued before `stop()` is flushed.
-    write(writes) {
+    write(writes, source = 'mqtt') {
       if (isEmpty(writes)) return Promise.resolve();
-      if (pending.length + committing < maxQueued) return enqueue(writes);
-      return waitForRoom().then(() => enqueue(writes));
+      if (pending.length + committing < maxQueued) return enqueue(writes, source);
+      return waitForRoom().then(() => enqueue(writes, source));
     },
 
     async stop() {

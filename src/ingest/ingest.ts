@@ -16,6 +16,7 @@ import { CcError } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Registry } from '../observability/index.js';
 import type { Store } from '../store/index.js';
+import type { StorageGate } from '../storage-health/index.js';
 import { createBatchWriter } from './batch-writer.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import {
@@ -33,6 +34,8 @@ export interface IngestDeps {
   metrics: Registry;
   /** Clock for receive times and log intervals (tests pass their own). */
   now?: () => number;
+  /** Refuses writes while the data directory is full, and hears of writes that failed for it. */
+  storage?: StorageGate;
 }
 
 export type IngestConfig = AppConfig['ingest'];
@@ -50,7 +53,12 @@ export function createIngest(deps: IngestDeps, config: IngestConfig): Ingest {
   const metrics = createIngestMetrics(deps.metrics);
   const malformedLog = createMalformedLog(logger, config.malformedLogIntervalMs, now);
   const writer = createBatchWriter(
-    { store: deps.store, logger, metrics },
+    {
+      store: deps.store,
+      logger,
+      metrics,
+      ...(deps.storage ? { storage: deps.storage } : {}),
+    },
     { batchDelayMs: config.batchDelayMs, batchMaxSize: config.batchMaxSize },
   );
   const listeners = new Set<(change: FleetChange) => void>();
@@ -117,6 +125,9 @@ export function createIngest(deps: IngestDeps, config: IngestConfig): Ingest {
     metrics.accepted.inc({ channel: channelName });
     // Listeners see the change at once; the store keeps it once the batch commits.
     emit(update.changes);
+    // While the disk is full the message is refused at once, not queued: the broker does not
+    // acknowledge it and the device resends it later, which writes its rows again.
+    deps.storage?.assertWritable('mqtt');
     await writer.write(update.writes);
     return { accepted: true };
   }
@@ -127,7 +138,7 @@ export function createIngest(deps: IngestDeps, config: IngestConfig): Ingest {
     const [acked] = update.writes.alerts;
     if (acked !== undefined) {
       emit(update.changes);
-      await writer.write(update.writes);
+      await writer.write(update.writes, 'fleet');
       return acked;
     }
     const open = state.openAlert(alertId);
@@ -161,7 +172,8 @@ export function createIngest(deps: IngestDeps, config: IngestConfig): Ingest {
       writes.consumables.push(...update.writes.consumables);
       writes.metrics.push(...update.writes.metrics);
     }
-    await writer.write(writes);
+    deps.storage?.assertWritable('fleet');
+    await writer.write(writes, 'fleet');
   }
 
   return {

@@ -493,6 +493,8 @@ export interface OutboxRepository {
   /** False when the item was not there (already removed or dropped). */
   remove(seq: number): Promise<boolean>;
   stats(): Promise<OutboxStats>;
+  /** How many items wait; cheaper than `stats()` (it never reads the bodies), for every scrape. */
+  count(): Promise<number>;
   /**
    * Brings the outbox within `maxBytes` and `maxItems`: first drops any item bigger than
    * `maxBytes` by itself (it can never fit), then the oldest periodic items, and only when the
@@ -669,8 +671,25 @@ export interface RolloutRepository {
   ): Promise<{ rollout: Rollout; device: RolloutDevice } | undefined>;
 }
 
+/** How far the database may still grow, as the storage-health monitor checks it. */
+export interface StoreCapacity {
+  /**
+   * Bytes the database may still take under its own size limit (SQLite: `max_page_count` of the
+   * connection, free pages included); null when it has no limit of its own below the disk's.
+   */
+  headroomBytes(): Promise<number | null>;
+  /**
+   * Caps the database's size on this connection, in bytes (SQLite: `max_page_count`; never below
+   * the current size), or lifts the cap with null; resolves with the cap in effect. Reserves room
+   * for maintenance, and lets a test fill the store without filling the disk.
+   */
+  limitSize(bytes: number | null): Promise<number | null>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** The database's own size limit, beside the disk's free space. */
+  readonly capacity: StoreCapacity;
   /** Applies pending schema migrations; safe to call on every start. */
   migrate(): Promise<void>;
   /**

@@ -30,4 +30,4 @@ export {
   type ConsentCategory,
   type UplinkReport,
 } from './report/index.js';
-export { sendPolicyOf } from './uplink-policy.js';
+export { proxyChoiceOf, sendPolicyOf } from './uplink-policy.js';

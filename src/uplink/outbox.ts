@@ -5,9 +5,10 @@
 // drop is logged, counted and reported to `onDrop` so the server can raise an alert. No network
 // code here: the sender and the scheduler hand in `send`.
 
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { CcError } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
+import type { StorageGate } from '../storage-health/index.js';
 import type {
   OutboxDropResult,
   OutboxItem,
@@ -25,6 +26,8 @@ export interface OutboxMetrics {
   dropped(count: number, kind: OutboxKind): void;
   delivered?(count: number): void;
   rejected?(count: number): void;
+  /** Gives the reader of the number of waiting reports, read at each scrape. */
+  watchDepth?(read: () => Promise<number | undefined>): void;
 }
 
 /** What `onDrop` hears: what was dropped, and the bound that made it necessary. */
@@ -41,6 +44,11 @@ export interface OutboxDeps {
   onDrop?: (info: OutboxDrop) => void;
   /** The clock that stamps items; tests set it. */
   now?: () => Date;
+  /**
+   * Refuses reports while the data directory is full (counted as refused uplink writes; a periodic
+   * report is produced afresh later), and hears of appends that failed for lack of room.
+   */
+  storage?: StorageGate;
 }
 
 /**
@@ -120,6 +128,16 @@ export function createOutbox(deps: OutboxDeps, limits: OutboxLimits): Outbox {
   });
   let drainTail: Promise<unknown> = Promise.resolve();
 
+  metrics?.watchDepth?.(async () => {
+    try {
+      return await store.outbox.count();
+    } catch (err) {
+      // A failed read must not fail the whole scrape (e.g. while the store closes at shutdown).
+      logger.debug({ err: reasonOf(err) }, 'cannot read the outbox depth for metrics');
+      return undefined;
+    }
+  });
+
   const enforceBound = async (): Promise<OutboxDropResult> => {
     const result = await store.outbox.dropForBound(bound.maxBytes, bound.maxItems);
     if (result.dropped === 0) return result;
@@ -191,7 +209,12 @@ export function createOutbox(deps: OutboxDeps, limits: OutboxLimits): Outbox {
 
   return {
     async enqueue(kind, seal) {
-      const { seq, bytes } = await store.outbox.append((s) => ({ kind, body: seal(s) }), now());
+      deps.storage?.assertWritable('uplink');
+      const { seq, bytes } = await store.outbox
+        .append((s) => ({ kind, body: seal(s) }), now())
+        .catch((err: unknown) => {
+          throw deps.storage?.reportFailure(err, 'uplink') ?? err;
+        });
       if (bytes > bound.maxBytes) {
         logger.warn(
           { seq, kind, bytes, maxBytes: bound.maxBytes },
@@ -230,8 +253,19 @@ export function createOutbox(deps: OutboxDeps, limits: OutboxLimits): Outbox {
   };
 }
 
-/** Prometheus counters for an outbox, registered on the server's registry. */
+/** Prometheus metrics of an outbox, registered on the server's registry. */
 export function createOutboxMetrics(registry: Registry): OutboxMetrics {
+  let readDepth: (() => Promise<number | undefined>) | undefined;
+  new Gauge({
+    name: 'cc_uplink_outbox_depth',
+    help: 'Sealed uplink reports waiting in the outbox to be sent to the cloud.',
+    registers: [registry],
+    async collect() {
+      const depth = await readDepth?.();
+      // Unreadable: the last value read stays.
+      if (depth !== undefined) this.set(depth);
+    },
+  });
   const dropped = new Counter({
     name: 'cc_uplink_outbox_dropped_total',
     help: 'Sealed uplink reports dropped to keep the outbox within its bound, by kind.',
@@ -252,5 +286,8 @@ export function createOutboxMetrics(registry: Registry): OutboxMetrics {
     dropped: (count, kind) => dropped.inc({ kind }, count),
     delivered: (count) => delivered.inc(count),
     rejected: (count) => rejected.inc(count),
+    watchDepth: (read) => {
+      readDepth = read;
+    },
   };
 }

@@ -106,7 +106,6 @@ export function createReportProducer(
   ): Promise<QueuedReport> {
     const { enrollment, keys } = site;
     const report = await draft(kind, trigger);
-    if (kind === 'periodic') lastReportAt = Date.parse(report.generatedAt);
     // A large fleet's report goes in parts that each fit an envelope, sealed in order.
     let first = 0;
     let bytes = 0;
@@ -127,6 +126,8 @@ export function createReportProducer(
       bytes += queued.bytes;
       deps.metrics?.reportBytes(queued.bytes);
     }
+    // Only a stored report moves the window on: one refused (a full disk) is covered by the next.
+    if (kind === 'periodic') lastReportAt = Date.parse(report.generatedAt);
     deps.logger.debug({ seq: first, parts: parts.length, kind, bytes }, 'uplink report queued');
     return { seq: first, parts: parts.length, bytes, report };
   }

@@ -3,7 +3,7 @@
 // outbox and delivered through the sender (delivery.ts). Reports are produced only while
 // enrolled; nothing is sent before.
 
-import { CcError, type Alert, type FleetChange } from '../domain/index.js';
+import { CcError, isCcError, type Alert, type FleetChange } from '../domain/index.js';
 import type { UplinkEnrollment } from '../store/index.js';
 import { consentViews, recordConsent } from './consent.js';
 import { createDelivery, type CloudAnswer, type Delivery } from './delivery.js';
@@ -49,6 +49,7 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
       store: deps.store,
       logger,
       ...(deps.outboxMetrics ? { metrics: deps.outboxMetrics } : {}),
+      ...(deps.storage ? { storage: deps.storage } : {}),
       onDrop: (info) => {
         droppedTotal += info.dropped;
         const message =
@@ -141,7 +142,10 @@ export function createUplink(deps: UplinkDeps, settings: UplinkSettings): Uplink
     timer = setTimeout(() => {
       void produce('periodic')
         .catch((err: unknown) => {
-          logger.error({ err }, 'cannot produce the periodic uplink report');
+          if (isCcError(err) && err.code === 'STORAGE_FULL') {
+            // Counted as a refused uplink write; the next report covers this interval too.
+            logger.debug('periodic uplink report skipped: storage full');
+          } else logger.error({ err }, 'cannot produce the periodic uplink report');
         })
         .finally(schedulePeriodic);
     }, delay);

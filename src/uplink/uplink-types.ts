@@ -4,6 +4,7 @@
 import type { SecretBox } from '../auth/index.js';
 import type { DeviceView, FleetChange } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
+import type { StorageGate } from '../storage-health/index.js';
 import type { AuditEntry, Store, UplinkEnrollment } from '../store/index.js';
 import type { DeliveryState } from './delivery.js';
 import type { OutboxMetrics, OutboxStatus } from './outbox.js';
@@ -38,6 +39,8 @@ export interface UplinkDeps {
   metrics?: { attempt(outcome: string): void; reportBytes(bytes: number): void };
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Refuses new reports while the data directory is full (see outbox.ts). */
+  storage?: StorageGate;
 }
 
 /** Who made a change, for the audit log and the consent history. */

@@ -6,6 +6,7 @@ import { ApiError, createApiClient } from './api/api-client';
 import type { Me, ServerInfo } from './api/types';
 import { AppContext, type AppContextValue, type NoticeKind } from './app-context';
 import { AppShell } from './components/app-shell';
+import { StorageBanner } from './components/storage-banner';
 import { Notices, type Notice } from './components/notices';
 import { FleetStore } from './live/fleet-store';
 import {
@@ -216,7 +217,15 @@ export function App() {
   }
   return (
     <AppContext.Provider value={context}>
-      {route.name === 'wall' ? <WallPage /> : <AppShell route={route}>{page(route)}</AppShell>}
+      {route.name === 'wall' ? (
+        <>
+          {/* The wall has no shell; a full disk must show on it all the same. */}
+          <StorageBanner />
+          <WallPage />
+        </>
+      ) : (
+        <AppShell route={route}>{page(route)}</AppShell>
+      )}
       {noticeArea}
     </AppContext.Provider>
   );

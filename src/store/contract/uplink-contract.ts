@@ -214,8 +214,10 @@ export function uplinkContract(store: () => Store): void {
       ]);
       expect(await store().outbox.remove(3)).toBe(true);
       expect(await store().outbox.remove(3)).toBe(false);
+      expect(await store().outbox.count()).toBe(2);
       expect(await fill(store(), [['periodic', 10]])).toEqual([4]);
       expect(await store().outbox.clear()).toBe(3);
+      expect(await store().outbox.count()).toBe(0);
       expect(await store().outbox.peek(10)).toEqual([]);
       expect(await fill(store(), [['critical', 10]])).toEqual([5]);
       expect(await store().outbox.lastSeq()).toBe(5);

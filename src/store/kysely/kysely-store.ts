@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { CcError, isCcError } from '../../domain/index.js';
 import type { Logger } from '../../observability/index.js';
 import { migrateToLatest } from '../migrations/migrator.js';
-import type { Store, WriteBatch } from '../store.js';
+import type { Store, StoreCapacity, WriteBatch } from '../store.js';
 import {
   createApiTokenRepository,
   createDeviceCredentialRepository,
@@ -55,7 +55,17 @@ export interface KyselyStoreOptions {
   runWrites?: WriteRunner;
   /** Releases the connection(s); `db.destroy()` unless the dialect needs more. */
   destroy?: () => Promise<void>;
+  /** The database's own size limit; none unless the dialect has one. */
+  capacity?: StoreCapacity;
 }
+
+const UNLIMITED: StoreCapacity = {
+  headroomBytes: () => Promise.resolve(null),
+  limitSize: (bytes) =>
+    bytes === null
+      ? Promise.resolve(null)
+      : Promise.reject(new CcError('STORE_FAILED', 'this store cannot cap its own size')),
+};
 
 function batchSize(b: WriteBatch): number {
   return (
@@ -75,6 +85,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
   return {
     dialect: options.dialect,
+    capacity: options.capacity ?? UNLIMITED,
 
     async migrate() {
       checkOpen();
@@ -98,7 +109,13 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       } catch (err) {
         if (isCcError(err)) throw err;
         const reason = err instanceof Error ? err.message : String(err);
-        throw new CcError('STORE_FAILED', `cannot write a batch to ${where}: ${reason}`, { where });
+        throw new CcError(
+          'STORE_FAILED',
+          `cannot write a batch to ${where}: ${reason}`,
+          { where },
+          // Kept so a full disk (SQLITE_FULL) is still recognised behind the store's own error.
+          { cause: err },
+        );
       }
     },
 

@@ -208,6 +208,15 @@ export function createOutboxRepository(
         criticalCount: r?.critical == null ? 0 : toNumber(r.critical),
       };
     },
+    async count() {
+      // Answered from the primary key index alone, without reading the bodies.
+      return countOf(
+        await db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirst(),
+      );
+    },
     async dropForBound(maxBytes, maxItems) {
       checkCount(maxBytes, 'maxBytes');
       checkCount(maxItems, 'maxItems');

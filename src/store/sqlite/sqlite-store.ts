@@ -15,6 +15,7 @@ import type { Logger } from '../../observability/index.js';
 import type { Database } from '../kysely/database.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { Store } from '../store.js';
+import { createSqliteCapacity } from './sqlite-capacity.js';
 import { createSqliteWriteRunner } from './sqlite-write-runner.js';
 
 export interface SqliteStoreOptions {
@@ -74,6 +75,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     logger,
     where: file,
     runWrites: createSqliteWriteRunner(sqlite),
+    capacity: createSqliteCapacity(sqlite),
     destroy: async () => {
       // Kysely closes the connection only if it ever ran a query through it.
       await db.destroy();

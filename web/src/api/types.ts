@@ -121,6 +121,21 @@ export interface Me {
   permissions: string[];
 }
 
+export type StorageState = 'ok' | 'low' | 'full';
+
+/** Room to write in the server's data directory (GET /api/v1/info). */
+export interface ServerStorage {
+  /** low: under twice the minimum free; full: writes are refused (507 STORAGE_FULL). */
+  state: StorageState;
+  freeBytes: number | null;
+  minFreeBytes: number;
+  since: string;
+  /** The directory short of space; signed-in callers only. */
+  dir?: string;
+  /** The cause and the fix; null while ok; signed-in callers only. */
+  message?: string | null;
+}
+
 export interface ServerInfo {
   name: string;
   version: string;
@@ -128,6 +143,8 @@ export interface ServerInfo {
   uptimeSeconds: number;
   ports: { https: number; http: number; mqtt: number };
   setupRequired?: boolean;
+  /** Absent from servers older than the storage monitor. */
+  storage?: ServerStorage;
 }
 
 export interface MetricPoint {
@@ -452,4 +469,64 @@ export interface RolloutCreateBody {
   canarySize?: number;
   concurrency?: number;
   failureThreshold?: number;
+}
+
+export type DiagnosticStatus = 'ok' | 'warn' | 'fail' | 'skipped';
+/** How an endpoint was reached; `local` for checks of this machine. */
+export type DiagnosticPath = 'direct' | 'proxy' | 'local';
+export type DiagnosticEndpointPath = Exclude<DiagnosticPath, 'local'>;
+export type DiagnosticCheckName =
+  | 'dns'
+  | 'tcp'
+  | 'tls'
+  | 'ftp-banner'
+  | 'https'
+  | 'ports'
+  | 'clock'
+  | 'disk'
+  | 'broker'
+  | 'database'
+  | 'bandwidth';
+
+/** One check of a network doctor run. */
+export interface DiagnosticCheck {
+  /** `host:port` (`/ftp` for FTP endpoints), or a local subject: `clock`, `data directory` … */
+  subject: string;
+  name: DiagnosticCheckName;
+  path: DiagnosticPath;
+  status: DiagnosticStatus;
+  detail: string;
+  /** The likely cause, on warn and fail. */
+  cause?: string;
+  /** What to do about it, on warn and fail. */
+  fix?: string;
+  ms: number;
+  /** A reading: clock skew in s, free MB, Mbit/s. */
+  value?: number;
+  unit?: string;
+}
+
+/** GET /api/v1/diagnostics (`run`, null before the first), POST /api/v1/diagnostics. */
+export interface DiagnosticsRun {
+  id: string;
+  state: 'running' | 'done';
+  startedAt: string;
+  finishedAt: string | null;
+  startedBy: string;
+  /** The proxy tested, without credentials. */
+  proxy: string | null;
+  /** Checks expected; `checks` grows to it while running. */
+  total: number;
+  /** In the order they finished while running; sorted when done. */
+  checks: DiagnosticCheck[];
+  /** Null while running. */
+  summary: {
+    ok: number;
+    warn: number;
+    fail: number;
+    skipped: number;
+    workingPaths: Record<string, DiagnosticEndpointPath[]>;
+  } | null;
+  /** 0 all good, 1 warnings, 2 failures; null while running. */
+  exitCode: 0 | 1 | 2 | null;
 }

@@ -1,11 +1,12 @@
 // The frame around every page of a logged-in session: skip link, header with the connection
-// indicator and the user, navigation, and the main landmark.
+// indicator and the user, navigation, the storage banner and the main landmark.
 
 import type { ComponentChildren } from 'preact';
 import { useApp, useFleetVersion } from '../app-context';
 import type { Route } from '../router';
 import { ConnectionIndicator } from './connection-indicator';
 import { Link } from './link';
+import { StorageBanner } from './storage-banner';
 
 interface NavItem {
   href: string;
@@ -77,6 +78,7 @@ export function AppShell({ route, children }: { route: Route; children: Componen
         <ul aria-labelledby="nav-admin">{ADMINISTER.map(item)}</ul>
       </nav>
       <main id="main" tabIndex={-1}>
+        <StorageBanner />
         {children}
       </main>
     </div>

@@ -1,7 +1,8 @@
 // Cloud, Firmware, Network diagnostics and Settings (with the organization and its sites): in the
-// navigation now, each showing what is real today (ports, sites) and, for what is not built yet, a
-// clear "not configured yet" with what it will do and what to do meanwhile. The cloud uplink
-// (cloud-page.tsx), firmware (firmware-page.tsx) and users (users-page.tsx) have pages of their own.
+// navigation now, each showing what is real today (sites) and, for what is not built yet, a clear
+// "not configured yet" with what it will do and what to do meanwhile. The cloud uplink
+// (cloud-page.tsx), firmware (firmware-page.tsx), network diagnostics (network-page.tsx) and users
+// (users-page.tsx) have pages of their own.
 
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
@@ -11,6 +12,7 @@ import { useApp, useTitle } from '../app-context';
 import { formatDateTime, formatDuration } from '../format/time-format';
 import { CloudPage } from './cloud-page';
 import { FirmwarePage } from './firmware-page';
+import { NetworkPage } from './network-page';
 
 export type AdminPageName = 'cloud' | 'firmware' | 'network' | 'settings';
 
@@ -53,75 +55,6 @@ export function AdminPage({ which }: { which: AdminPageName }) {
       {which === 'network' ? <NetworkPage /> : null}
       {which === 'settings' ? <SettingsPage /> : null}
     </section>
-  );
-}
-
-function NetworkPage() {
-  const info = useInfo();
-  const host = window.location.hostname;
-  return (
-    <>
-      <section class="panel" aria-labelledby="net-ports">
-        <h2 id="net-ports">Ports in use</h2>
-        {info ? (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Who connects</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <td>Client API and dashboard (HTTPS)</td>
-                  <td>
-                    <code>
-                      https://{host}:{info.ports.https}
-                    </code>
-                  </td>
-                  <td>browsers, the CLI, integrations</td>
-                </tr>
-                <tr>
-                  <td>Plain HTTP (redirect, health, CA certificate)</td>
-                  <td>
-                    <code>
-                      http://{host}:{info.ports.http}
-                    </code>
-                  </td>
-                  <td>browsers (redirected), monitoring</td>
-                </tr>
-                <tr>
-                  <td>MQTT broker</td>
-                  <td>
-                    <code>
-                      mqtt://{host}:{info.ports.mqtt}
-                    </code>
-                  </td>
-                  <td>devices, read-only integrations</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
-        ) : (
-          <p class="muted">Loading…</p>
-        )}
-        <p class="muted small">
-          Open these ports to the device and client networks in the site firewall. Nothing needs an
-          incoming port from the internet.
-        </p>
-      </section>
-      <NotConfigured what="Network doctor">
-        <p>
-          The network doctor will test every required endpoint and port (cloud, firmware catalog,
-          proxy, device networks) and name exactly what is blocked. It arrives with the network
-          diagnostics release. Meanwhile, a device that cannot connect is counted in{' '}
-          <code>cc_mqtt_auth_failures_total</code> and a device that stops answering shows{' '}
-          <code>offline</code> on the Fleet page.
-        </p>
-      </NotConfigured>
-    </>
   );
 }
 
