@@ -29,7 +29,7 @@ export function formatConfigIssues(issues: ConfigIssue[]): string {
     .join('');
 }
 
-const SECRET_KEY = /url|password|secret|token/i;
+const SECRET_KEY = /url|proxy|password|secret|token/i;
 
 export function showValue(key: string, value: unknown): string {
   if (value === undefined) return '(missing)';
@@ -41,6 +41,7 @@ export function showValue(key: string, value: unknown): string {
   } catch {
     text = typeof value;
   }
-  if (SECRET_KEY.test(key)) text = text.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+  // user:password@ after a scheme, or at the start (a proxy given without one, as curl takes it).
+  if (SECRET_KEY.test(key)) text = text.replace(/(^"|\/\/)([^:@/"]+):([^@/"]+)@/, '$1$2:***@');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

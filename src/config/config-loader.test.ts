@@ -94,6 +94,68 @@ describe('configuration loader', () => {
     expect(issues.find((i) => i.key === 'http.bodyLimit')!.source).toBe('env CC_HTTP__BODY_LIMIT');
   });
 
+  it('checks proxy settings: environment, none or an http:// proxy, never echoing a password', () => {
+    for (const good of ['environment', 'none', 'http://proxy.corp:3128', 'proxy.corp:3128']) {
+      expect(resolveConfig({ env: { CC_UPLINK__PROXY: good } }).issues, good).toEqual([]);
+      expect(resolveConfig({ env: { CC_FIRMWARE__PROXY: good } }).issues, good).toEqual([]);
+    }
+    const bad: [string, RegExp][] = [
+      ['https://user:s3cret-pw@proxy.corp:3128', /https:\/\/ proxy/],
+      ['socks5://proxy.corp:1080', /unsupported proxy scheme socks5/],
+      ['http://proxy.corp:3128/path', /path, query or fragment/],
+      ['http://', /not a proxy URL|names no proxy host/],
+      ['http://proxy.corp:99999', /not a proxy URL/],
+    ];
+    for (const [value, message] of bad) {
+      const { issues } = resolveConfig({ env: { CC_UPLINK__PROXY: value } });
+      expect(
+        issues.map((i) => i.key),
+        value,
+      ).toEqual(['uplink.proxy']);
+      expect(issues[0]!.message).toMatch(message);
+      expect(issues[0]!.fix).toMatch(/http:\/\//);
+      expect(JSON.stringify(issues)).not.toContain('s3cret-pw');
+    }
+    const schemeless = resolveConfig({ env: { CC_FIRMWARE__PROXY: 'user:pw-9x@proxy.corp:80/x' } });
+    expect(schemeless.issues.map((i) => i.key)).toEqual(['firmware.proxy']);
+    expect(JSON.stringify(schemeless.issues)).not.toContain('pw-9x');
+  });
+
+  it('checks the doctor: endpoints, bandwidth URL', () => {
+    const config = loadConfig({
+      env: {
+        CC_DOCTOR__ENDPOINTS: 'cloud.example.com:443, [::1]:8443,ftp.example.com:21/FTP',
+        CC_DOCTOR__BANDWIDTH_URL: 'https://downloads.example.com/10MB.bin',
+      },
+    }).config;
+    expect(config.doctor.endpoints).toEqual([
+      'cloud.example.com:443',
+      '[::1]:8443',
+      'ftp.example.com:21/ftp',
+    ]);
+    expect(config.doctor.bandwidthUrl).toBe('https://downloads.example.com/10MB.bin');
+    expect(loadConfig({ env: {} }).config.doctor.endpoints).toEqual([
+      'www.printos.com:443',
+      '3dpconf.heleni.me:443',
+      's3.amazonaws.com:443',
+      'h19002.www1.hp.com:21/ftp',
+    ]);
+    for (const value of ['cloud.example.com', 'user@cloud.example.com:443', 'h:0', 'h:443/sftp']) {
+      const { issues } = resolveConfig({ env: { CC_DOCTOR__ENDPOINTS: value } });
+      expect(
+        issues.map((i) => i.key),
+        value,
+      ).toEqual(['doctor.endpoints']);
+    }
+    for (const value of ['ftp://files.example.com/x', 'https://u:p@x.example/f', 'not a url']) {
+      const { issues } = resolveConfig({ env: { CC_DOCTOR__BANDWIDTH_URL: value } });
+      expect(
+        issues.map((i) => i.key),
+        value,
+      ).toEqual(['doctor.bandwidthUrl']);
+    }
+  });
+
   it('reads origin lists from files and the environment, normalized and checked', async () => {
     const path = await file('cors.yaml', 'http:\n  corsOrigins: ["HTTPS://MES.example.com:443"]\n');
     expect(loadConfig({ file: path, env: {} }).config.http.corsOrigins).toEqual([

@@ -8,6 +8,8 @@ export type FieldSpec =
       default: string | null;
       nullable?: boolean;
       maxLength?: number;
+      /** What the text must be, beyond a string: see StringFormat. */
+      format?: StringFormat;
       description: string;
     }
   | {
@@ -37,6 +39,12 @@ export type FieldSpec =
  * with `/ftp` for an FTP endpoint ([v6]:port for IPv6).
  */
 export type ListItemKind = 'origin' | 'hostPattern' | 'spkiPin' | 'path' | 'endpoint';
+
+/**
+ * `proxySetting`: "environment", "none", or an http:// proxy URL (scheme optional, as curl reads
+ * it); `webUrl`: an http:// or https:// URL without credentials.
+ */
+export type StringFormat = 'proxySetting' | 'webUrl';
 
 export interface SectionSpec {
   [key: string]: FieldSpec | SectionSpec;
@@ -477,6 +485,7 @@ export const CONFIG_SCHEMA: SectionSpec = {
       type: 'string',
       default: 'environment',
       maxLength: 2048,
+      format: 'proxySetting',
       description:
         '"environment" (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), "none", or a proxy URL http://[user:password@]host:port.',
     },
@@ -606,6 +615,7 @@ export const CONFIG_SCHEMA: SectionSpec = {
       type: 'string',
       default: 'environment',
       maxLength: 2048,
+      format: 'proxySetting',
       description:
         'Proxy for https:// sync: "environment" (HTTPS_PROXY, NO_PROXY), "none", or http://[user:password@]host:port. FTP always connects directly.',
     },
@@ -673,6 +683,7 @@ export const CONFIG_SCHEMA: SectionSpec = {
       default: null,
       nullable: true,
       maxLength: 2048,
+      format: 'webUrl',
       description:
         'A large file (http:// or https://) the doctor downloads, through the proxy when one applies, to estimate bandwidth; null skips the estimate.',
     },

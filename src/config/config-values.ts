@@ -2,7 +2,7 @@
 
 import { endpointLabel, parseEndpoint } from '../diagnostics/types.js';
 import type { PortRange } from './config-types.js';
-import type { FieldSpec, ListItemKind } from './config-schema.js';
+import type { FieldSpec, ListItemKind, StringFormat } from './config-schema.js';
 
 export type Checked = { ok: true; value: unknown } | { ok: false; message: string; fix: string };
 
@@ -50,6 +50,10 @@ export function checkValue(key: string, spec: FieldSpec, raw: unknown, fromEnv: 
           message: 'must not contain NUL characters',
           fix: `remove the NUL from ${key}`,
         };
+      }
+      if (spec.format !== undefined && raw.length > 0) {
+        const problem = FORMAT_CHECKS[spec.format](raw.trim());
+        if (problem !== null) return { ok: false, message: problem.message, fix: problem.fix };
       }
       return { ok: true, value: raw.length === 0 ? null : raw };
     }
@@ -114,6 +118,42 @@ export function checkValue(key: string, spec: FieldSpec, raw: unknown, fromEnv: 
       return checkList(key, spec.item, spec.maxItems, raw, fromEnv);
   }
 }
+
+/** Why a text is not of its format (never repeating it: a proxy URL may hold a password). */
+const FORMAT_CHECKS: Record<
+  StringFormat,
+  (text: string) => { message: string; fix: string } | null
+> = {
+  proxySetting: (text) => {
+    if (text === 'environment' || text === 'none') return null;
+    const fix =
+      'give "environment", "none" or an http:// proxy URL, e.g. http://proxy.example.com:3128';
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+    if (!URL.canParse(withScheme)) return { message: 'is not a proxy URL', fix };
+    const url = new URL(withScheme);
+    if (url.protocol === 'https:')
+      return {
+        message:
+          'names an https:// proxy; only http:// proxies are supported (the tunnel carries TLS end to end)',
+        fix: "use the proxy's plain HTTP port: http://host:port",
+      };
+    if (url.protocol !== 'http:')
+      return { message: `uses the unsupported proxy scheme ${url.protocol.slice(0, -1)}`, fix };
+    if (url.hostname === '') return { message: 'names no proxy host', fix };
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '')
+      return { message: 'has a path, query or fragment; a proxy URL has none', fix };
+    return null;
+  },
+  webUrl: (text) => {
+    const fix = 'give an http:// or https:// URL without user and password, or null';
+    if (!URL.canParse(text)) return { message: 'is not a URL', fix };
+    const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return { message: `uses the ${url.protocol.slice(0, -1)} scheme, not http(s)`, fix };
+    if (url.username !== '' || url.password !== '') return { message: 'holds credentials', fix };
+    return null;
+  },
+};
 
 const LIST_ITEM_MAX = 300;
 const LIST_EXAMPLES: Record<ListItemKind, string> = {

@@ -68,5 +68,5 @@ export function parseEndpoint(text: string): Endpoint | null {
   const host = match[1] ?? match[2] ?? '';
   const port = Number(match[3]);
   if (host === '' || port < 1 || port > 65535) return null;
-  return { host, port, kind: match[4] === 'ftp' ? 'ftp' : 'https' };
+  return { host, port, kind: match[4]?.toLowerCase() === 'ftp' ? 'ftp' : 'https' };
 }
