@@ -1,12 +1,11 @@
 // The bandwidth estimate: downloads up to a bounded number of bytes from a configured URL (through
 // the proxy when one applies, as the uplink would) and compares the rate with "DSL or better".
 
-import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import { checkProxyConnect } from './checks.js';
 import { failure } from './explain.js';
 import type { Reading } from './local-checks.js';
-import { connectTcp, errorCode, withTimeout } from './socket-io.js';
+import { connectTcp, errorCode, tlsHandshake } from './socket-io.js';
 
 export interface BandwidthOptions {
   url: URL;
@@ -38,25 +37,10 @@ async function open(options: BandwidthOptions): Promise<Socket> {
     socket = await connectTcp(host, port, ms);
   }
   if (url.protocol !== 'https:') return socket;
-  const tls = tlsConnect({
-    socket,
-    ...(isIP(host) === 0 ? { servername: host } : {}),
+  return tlsHandshake(socket, host, ms, {
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
-    minVersion: 'TLSv1.2',
+    verify: true,
   });
-  await withTimeout(
-    `TLS handshake with ${host}`,
-    ms,
-    () =>
-      new Promise<void>((resolve, reject) => {
-        tls.once('secureConnect', () => {
-          resolve();
-        });
-        tls.once('error', reject);
-      }),
-    () => tls.destroy(),
-  );
-  return tls;
 }
 
 interface Download {

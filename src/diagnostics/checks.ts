@@ -3,8 +3,8 @@
 
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { connectTcp, errorCode, readUntil, withTimeout } from './socket-io.js';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { connectTcp, errorCode, readUntil, tlsHandshake, withTimeout } from './socket-io.js';
 import {
   explainDns,
   explainTcp,
@@ -66,35 +66,13 @@ export async function checkTls(
   ca: string | undefined,
   now = Date.now(),
 ): Promise<{ verdict: Verdict; tls?: TLSSocket }> {
-  const tls = tlsConnect({
-    socket,
-    // SNI takes names only (RFC 6066 §3), never an IP address.
-    ...(isIP(host) === 0 ? { servername: host } : {}),
-    ...(ca !== undefined ? { ca } : {}),
-    minVersion: 'TLSv1.2',
-    // Verified below, so a bad certificate is reported with its reason rather than a reset.
-    rejectUnauthorized: false,
-  });
+  let tls: TLSSocket;
   try {
-    await withTimeout(
-      `TLS handshake with ${host}`,
-      ms,
-      () =>
-        new Promise<void>((resolve, reject) => {
-          tls.once('secureConnect', () => {
-            tls.removeAllListeners('error');
-            tls.on('error', () => undefined);
-            resolve();
-          });
-          tls.once('error', reject);
-          tls.once('close', () => {
-            reject(new Error('the connection closed during the TLS handshake'));
-          });
-        }),
-      () => tls.destroy(),
-    );
+    tls = await tlsHandshake(socket, host, ms, {
+      ...(ca !== undefined ? { ca } : {}),
+      verify: false,
+    });
   } catch (err) {
-    tls.destroy();
     return { verdict: explainTlsError(err) };
   }
   const cert = tls.getPeerCertificate();

@@ -1,7 +1,8 @@
 // Small socket primitives for the checks: connect with a deadline, read until a delimiter with a
 // deadline. Each destroys its socket on timeout or abort so no handle outlives a check.
 
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export class CheckTimeout extends Error {
   constructor(what: string, ms: number) {
@@ -150,4 +151,47 @@ export function readUntilBytes(
       }),
     () => socket.destroy(),
   );
+}
+
+/**
+ * TLS over `socket` (TLS 1.2 or later, SNI for names only, RFC 6066 §3), settled by the handshake
+ * or `ms`. With `verify: false` the certificate is left for the caller to judge, so it can say why
+ * it is bad rather than see a reset. Destroys the TLS socket when the handshake fails.
+ */
+export async function tlsHandshake(
+  socket: Socket,
+  host: string,
+  ms: number,
+  options: { ca?: string; verify: boolean },
+): Promise<TLSSocket> {
+  const tls = tlsConnect({
+    socket,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: options.verify,
+  });
+  try {
+    await withTimeout(
+      `TLS handshake with ${host}`,
+      ms,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          tls.once('secureConnect', () => {
+            tls.removeAllListeners('error');
+            tls.on('error', () => undefined);
+            resolve();
+          });
+          tls.once('error', reject);
+          tls.once('close', () => {
+            reject(new Error('the connection closed during the TLS handshake'));
+          });
+        }),
+      () => tls.destroy(),
+    );
+  } catch (err) {
+    tls.destroy();
+    throw err;
+  }
+  return tls;
 }
