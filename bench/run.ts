@@ -1,8 +1,9 @@
 // `npm run bench -- <name> [options]`: runs a benchmark and prints its figures beside a baseline
-// measured in the same run. Benchmarks: ingest, poll, dashboard, uplink, firmware.
+// measured in the same run. Benchmarks: ingest, poll, dashboard, uplink, firmware, http.
 
 import { runDashboardBench } from './dashboard-bench.js';
 import { runFirmwareBench } from './firmware-bench.js';
+import { runHttpBench } from './http-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runPollBench } from './poll-bench.js';
 import { runUplinkBench } from './uplink-bench.js';
@@ -13,6 +14,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   dashboard: runDashboardBench,
   uplink: runUplinkBench,
   firmware: runFirmwareBench,
+  http: runHttpBench,
 };
 
 async function main(): Promise<void> {
