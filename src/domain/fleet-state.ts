@@ -454,15 +454,16 @@ export class FleetState implements FleetReader {
 
   private view(rec: DeviceRecord): DeviceView | null {
     if (rec.device === null) return null;
-    return {
-      ...rec.device,
+    // Object.assign rather than a spread: V8 (Node 20) copies a spread of this shape many times
+    // slower, and the fleet list builds one view per device on every call.
+    return Object.assign({}, rec.device, {
       currentJob: rec.currentJob,
       consumables: [...rec.consumables.values()].sort((a, b) => byText(a.slot, b.slot)),
       openAlerts: [...rec.openAlerts.values()]
         .map((o) => o.alert)
         .sort((a, b) => at(a.raisedAt) - at(b.raisedAt) || byText(a.id, b.id)),
       metrics: Object.fromEntries(rec.metrics),
-    };
+    });
   }
 
   private touch(rec: DeviceRecord, receivedAt: string, u: UpdateBuilder): void {
